@@ -1,0 +1,178 @@
+//! Building and running the service: the key, the store, the clients, the router, the
+//! listener; then serving until a shutdown signal, finishing in-flight requests, and closing
+//! the pool.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum_csrf::{CsrfConfig, Key, SameSite};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+
+use crate::bridge::connect::{Connector, ModuleIdentity};
+use crate::config::Settings;
+use crate::crm::address::CrmPolicy;
+use crate::crm::CrmClient;
+use crate::crypto::{self, Cipher, KeySource, MasterKey};
+use crate::store::{sqlite_file, Backend, Store};
+use crate::web::{self, AppState};
+
+/// The key file's name, beside the SQLite database.
+pub const KEY_FILE_NAME: &str = "mgbridge.key";
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Store,
+}
+
+impl Application {
+    /// Opens and migrates the database, builds the clients, and binds `server.bind` (port 0
+    /// picks a free port, which tests use).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let master_key = master_key_for(&settings)?;
+        let store = connect_store(&settings, &master_key).await?;
+        store.migrate().await?;
+        let state = app_state(&settings, store.clone(), &master_key)?;
+        let router = web::router(
+            state,
+            Duration::from_secs(settings.server.request_timeout_seconds),
+        );
+        let listener = TcpListener::bind(settings.server.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.server.bind))?;
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the
+    /// database pool.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Opens the store with its cipher (`migrate` uses it alone, `serve` through `build`).
+pub async fn connect_store(settings: &Settings, key: &MasterKey) -> anyhow::Result<Store> {
+    Store::connect(
+        settings.database.url.expose_secret(),
+        settings.database.max_connections,
+        Cipher::new(key),
+    )
+    .await
+}
+
+/// The configured key; else, with SQLite, the key file beside the database (created on first
+/// run); with Postgres, no key is an error: replicas must share one key, which a file on one
+/// machine cannot give them.
+pub fn master_key_for(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(key) = &settings.security.encryption_key {
+        return MasterKey::parse(key.expose_secret());
+    }
+    let url = settings.database.url.expose_secret();
+    match Backend::of_url(url)? {
+        Backend::Postgres => anyhow::bail!(
+            "security.encryption_key is required with Postgres: set MGBRIDGE__SECURITY__ENCRYPTION_KEY \
+             to 64 hex characters (`openssl rand -hex 32`), the same on every replica"
+        ),
+        Backend::Sqlite => {
+            let Some(db_file) = sqlite_file(url) else {
+                tracing::warn!("in-memory database and no security.encryption_key: using a key that lives only as long as this process");
+                return Ok(MasterKey::generate());
+            };
+            let path = db_file
+                .parent()
+                .map(|dir| dir.join(KEY_FILE_NAME))
+                .unwrap_or_else(|| KEY_FILE_NAME.into());
+            let (key, source) = crypto::load_or_create_key_file(&path)?;
+            if let KeySource::Created(path) = source {
+                tracing::warn!(
+                    path = %path.display(),
+                    "no security.encryption_key configured: created a new key file (mode 0600). \
+                     Back it up with the database: without it the stored API keys and tokens cannot be read"
+                );
+            }
+            Ok(key)
+        }
+    }
+}
+
+fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Result<AppState> {
+    let crm = CrmClient::new(
+        Duration::from_secs(settings.crm.timeout_seconds),
+        !settings.crm.allow_private_networks,
+    )?;
+    let connector = Connector {
+        policy: CrmPolicy::new(&settings.crm),
+        crm,
+        store: store.clone(),
+        module: ModuleIdentity {
+            code: settings.module.integration_code.clone(),
+            name: settings.module.name.clone(),
+            logo_url: settings.logo_url(),
+            base_url: settings.base_url(),
+        },
+    };
+    Ok(AppState {
+        store,
+        connector: Arc::new(connector),
+        csrf: csrf_config(settings, key),
+        module_name: settings.module.name.as_str().into(),
+    })
+}
+
+/// CSRF cookies are encrypted with a key derived from the master key, so a token survives a
+/// restart and is the same on every replica.
+fn csrf_config(settings: &Settings, key: &MasterKey) -> CsrfConfig {
+    let cookie_key = key.derive("csrf-cookie");
+    let salt = hex::encode(&key.derive("csrf-salt")[..32]);
+    CsrfConfig::default()
+        .with_key(Some(Key::from(&cookie_key)))
+        .with_salt(salt)
+        .with_cookie_name("mgbridge_csrf")
+        .with_cookie_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_secure(settings.server.public_url.scheme() == "https")
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (docker stop, Kubernetes).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

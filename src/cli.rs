@@ -1,0 +1,59 @@
+//! The command line: `mgbridge [--config FILE] [serve|migrate|config]`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, Application};
+use crate::config::Settings;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(name = "mgbridge", version, about = "Telegram ⇄ CRM chat (MessageGateway) transport module")]
+pub struct Cli {
+    /// A TOML file overriding the built-in defaults (environment MGBRIDGE__SECTION__KEY
+    /// overrides both).
+    #[arg(long, global = true, env = "MGBRIDGE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Config => {
+            print!("{}", settings.to_redacted_toml());
+            Ok(())
+        }
+        Command::Migrate => {
+            telemetry::init(&settings.log);
+            let key = app::master_key_for(&settings)?;
+            let store = app::connect_store(&settings, &key).await?;
+            store.migrate().await?;
+            store.close().await;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve => {
+            telemetry::init(&settings.log);
+            let public_url = settings.base_url();
+            let application = Application::build(settings).await?;
+            tracing::info!(
+                listening = %application.local_addr(),
+                "mgbridge is running: open {public_url}/ to connect a CRM"
+            );
+            application.run_until_stopped(app::shutdown_signal()).await
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The CRM's System API v5: the calls a transport module makes while connecting
+//! (`protocol/system-api.md` §2–4), behind the SSRF guard.
+
+pub mod address;
+mod client;
+pub mod guard;
+
+pub use client::{CrmClient, CrmError, Credentials, IntegrationModule, MgTransportInfo};
+pub use client::{MgTransportConfig, ModuleActions, ModuleIntegrations};

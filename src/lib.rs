@@ -1,0 +1,26 @@
+//! # mgbridge
+//!
+//! A transport module that bridges Telegram bots to a CRM's chat through the CRM's
+//! MessageGateway (MG). A tour, top to bottom (arrows point down, as data flows):
+//!
+//! - [`cli`] → [`app`]: the command line, then building the service (key, store, clients,
+//!   router) and running it until SIGINT/SIGTERM.
+//! - [`web`]: axum handlers: the connect page, the settings page, the CRM's `activity`
+//!   callback, health checks.
+//! - [`bridge`]: the domain: connecting a CRM account (integration guide steps 4–7).
+//! - [`crm`]: the CRM's System API client and the SSRF guard in front of it.
+//! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both.
+//!
+//! Beside them: [`config`] (layered settings), [`crypto`] (secrets at rest), [`domain`]
+//! (types parsed at the edge), [`telemetry`] (logs).
+
+pub mod app;
+pub mod bridge;
+pub mod cli;
+pub mod config;
+pub mod crm;
+pub mod crypto;
+pub mod domain;
+pub mod store;
+pub mod telemetry;
+pub mod web;

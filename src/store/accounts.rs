@@ -1,0 +1,148 @@
+//! Accounts: one row per connected CRM account.
+
+use secrecy::ExposeSecret;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_unix, Store, StoreError};
+use crate::crypto::fingerprint;
+use crate::domain::{AccountId, Activity, ApiKey, ClientId, CrmUrl, MgToken};
+
+const CLIENT_ID: &str = "account.client_id";
+const API_KEY: &str = "account.api_key";
+const MG_TOKEN: &str = "account.mg_token";
+
+/// A stored account with its secrets opened.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub client_id: ClientId,
+    pub crm_url: CrmUrl,
+    pub api_key: ApiKey,
+    pub mg_endpoint_url: String,
+    pub mg_token: MgToken,
+    pub activity: Activity,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a successful connect flow stores.
+#[derive(Debug)]
+pub struct ConnectedAccount<'a> {
+    pub client_id: &'a ClientId,
+    pub crm_url: &'a CrmUrl,
+    pub api_key: &'a ApiKey,
+    pub mg_endpoint_url: &'a str,
+    pub mg_token: &'a MgToken,
+}
+
+const ACCOUNT_COLUMNS: &str = "account_id, client_id_enc, crm_url, api_key_enc, mg_endpoint_url, \
+     mg_token_enc, active, frozen, created_at, updated_at";
+
+impl Store {
+    #[tracing::instrument(skip(self))]
+    pub async fn find_account_by_crm_url(
+        &self,
+        crm_url: &CrmUrl,
+    ) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE crm_url = $1");
+        let row = sqlx::query(&sql)
+            .bind(crm_url.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.account_from_row(&row)).transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn find_account_by_client_id(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE client_id_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(fingerprint(CLIENT_ID, client_id.as_str()))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.account_from_row(&row)).transpose()
+    }
+
+    /// Inserts the account, or updates the row of the same CRM: reconnecting never makes a
+    /// second row. A (re)connected account starts active and unfrozen.
+    #[tracing::instrument(skip(self))]
+    pub async fn save_connected_account(
+        &self,
+        account: &ConnectedAccount<'_>,
+    ) -> Result<AccountId, StoreError> {
+        let now = now_unix();
+        let id: String = sqlx::query_scalar(
+            "INSERT INTO account (account_id, client_id_hash, client_id_enc, crm_url, api_key_enc, \
+                 mg_endpoint_url, mg_token_enc, active, frozen, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, $8, $8) \
+             ON CONFLICT (crm_url) DO UPDATE SET \
+                 client_id_hash = excluded.client_id_hash, client_id_enc = excluded.client_id_enc, \
+                 api_key_enc = excluded.api_key_enc, mg_endpoint_url = excluded.mg_endpoint_url, \
+                 mg_token_enc = excluded.mg_token_enc, active = 1, frozen = 0, \
+                 updated_at = excluded.updated_at \
+             RETURNING account_id",
+        )
+        .bind(AccountId::generate().as_str())
+        .bind(fingerprint(CLIENT_ID, account.client_id.as_str()))
+        .bind(self.cipher.seal(CLIENT_ID, account.client_id.as_str()))
+        .bind(account.crm_url.as_str())
+        .bind(self.cipher.seal(API_KEY, account.api_key.expose()))
+        .bind(account.mg_endpoint_url)
+        .bind(self.cipher.seal(MG_TOKEN, account.mg_token.expose()))
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(AccountId::from_stored(id))
+    }
+
+    /// Stores what the CRM's activity callback says, and the CRM's new address when it moved.
+    /// Returns false when no account has this clientId.
+    #[tracing::instrument(skip(self))]
+    pub async fn record_activity(
+        &self,
+        client_id: &ClientId,
+        activity: Activity,
+        new_crm_url: Option<&CrmUrl>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE account SET active = $1, frozen = $2, crm_url = COALESCE($3, crm_url), \
+                 updated_at = $4 \
+             WHERE client_id_hash = $5",
+        )
+        .bind(i64::from(activity.active))
+        .bind(i64::from(activity.freeze))
+        .bind(new_crm_url.map(|u| u.as_str().to_owned()))
+        .bind(now_unix())
+        .bind(fingerprint(CLIENT_ID, client_id.as_str()))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    fn account_from_row(&self, row: &AnyRow) -> Result<Account, StoreError> {
+        let client_id = self.cipher.open(CLIENT_ID, &row.try_get::<String, _>("client_id_enc")?)?;
+        let client_id = ClientId::parse(client_id.expose_secret())
+            .ok_or_else(|| StoreError::Corrupt("a stored clientId has the wrong shape".into()))?;
+        let api_key = self.cipher.open(API_KEY, &row.try_get::<String, _>("api_key_enc")?)?;
+        let api_key = ApiKey::parse(api_key.expose_secret())
+            .map_err(|_| StoreError::Corrupt("a stored API key has the wrong shape".into()))?;
+        let mg_token = self.cipher.open(MG_TOKEN, &row.try_get::<String, _>("mg_token_enc")?)?;
+        Ok(Account {
+            id: AccountId::from_stored(row.try_get("account_id")?),
+            client_id,
+            crm_url: CrmUrl::from_trusted(row.try_get("crm_url")?),
+            api_key,
+            mg_endpoint_url: row.try_get("mg_endpoint_url")?,
+            mg_token: MgToken::new(mg_token.expose_secret().to_owned()),
+            activity: Activity {
+                active: row.try_get::<i64, _>("active")? != 0,
+                freeze: row.try_get::<i64, _>("frozen")? != 0,
+            },
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}

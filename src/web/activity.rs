@@ -1,0 +1,100 @@
+//! The CRM's `activity` callback (`protocol/system-api.md` §5.1): the module was switched on
+//! or off, frozen or unfrozen, or the CRM moved to a new address. Authenticated only by the
+//! clientId, which is why clientIds are 256 random bits.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use crate::domain::{Activity, ClientId};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/activity", post(record_activity))
+}
+
+#[derive(Deserialize)]
+struct ActivityForm {
+    #[serde(rename = "clientId", default)]
+    client_id: String,
+    #[serde(default)]
+    activity: String,
+    #[serde(rename = "systemUrl", default)]
+    system_url: String,
+}
+
+#[derive(Deserialize)]
+struct ActivityJson {
+    active: bool,
+    // Tolerant: a CRM that omits `freeze` means "not frozen".
+    #[serde(default)]
+    freeze: bool,
+}
+
+fn failure(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"success": false, "errorMsg": message}))).into_response()
+}
+
+#[tracing::instrument(skip_all)]
+async fn record_activity(
+    State(state): State<AppState>,
+    form: Result<Form<ActivityForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return failure(StatusCode::BAD_REQUEST, "expected a form with clientId and activity");
+    };
+    if form.client_id.trim().is_empty() {
+        return failure(StatusCode::BAD_REQUEST, "clientId is missing");
+    }
+    let Ok(activity) = serde_json::from_str::<ActivityJson>(&form.activity) else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "activity must be JSON like {\"active\":true,\"freeze\":false}",
+        );
+    };
+    let activity = Activity {
+        active: activity.active,
+        freeze: activity.freeze,
+    };
+    // systemUrl is optional (mg-transport-telegram); when present it must be a CRM address we
+    // would accept on the connect form.
+    let new_url = match form.system_url.trim() {
+        "" => None,
+        raw => match state.connector.policy.parse(raw) {
+            Ok(url) => Some(url),
+            Err(e) => return failure(StatusCode::BAD_REQUEST, &format!("systemUrl: {e}")),
+        },
+    };
+    let Some(client_id) = ClientId::parse(form.client_id.trim()) else {
+        return failure(StatusCode::NOT_FOUND, "unknown clientId");
+    };
+    match state
+        .store
+        .record_activity(&client_id, activity, new_url.as_ref())
+        .await
+    {
+        Ok(true) => {
+            tracing::info!(
+                active = activity.active,
+                freeze = activity.freeze,
+                moved = new_url.is_some(),
+                "CRM activity recorded"
+            );
+            Json(json!({"success": true})).into_response()
+        }
+        Ok(false) => failure(StatusCode::NOT_FOUND, "unknown clientId"),
+        Err(e) if e.is_unique_violation() => failure(
+            StatusCode::CONFLICT,
+            "systemUrl belongs to another connected account",
+        ),
+        Err(e) => {
+            tracing::error!(error = ?e, "recording activity failed");
+            failure(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}

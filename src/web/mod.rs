@@ -1,0 +1,103 @@
+//! HTTP: pages (connect, settings), the CRM's activity callback, health, static assets.
+//! Each module owns its routes; `router` stacks them with the cross-cutting layers.
+
+mod activity;
+mod connect;
+mod error;
+mod health;
+mod pages;
+mod settings;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
+use axum::Router;
+use axum_csrf::CsrfConfig;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use error::PageError;
+
+use crate::bridge::connect::Connector;
+use crate::store::Store;
+
+/// Form posts are a few hundred bytes; refuse anything much larger before reading it.
+const MAX_FORM_BODY: usize = 64 * 1024;
+const REQUEST_ID: &str = "x-request-id";
+
+/// Everything handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub connector: Arc<Connector>,
+    pub csrf: CsrfConfig,
+    /// The module name shown on every page.
+    pub module_name: Arc<str>,
+}
+
+impl FromRef<AppState> for CsrfConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.csrf.clone()
+    }
+}
+
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(
+            // The span carries the request id and the route template, never the raw path:
+            // settings URLs hold a clientId.
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let route = request
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "unmatched".to_owned());
+                let id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), route = %route, request_id = %id)
+            })
+            // One access-log line per request at INFO: status and latency.
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Settings URLs carry the clientId: never leak them in a Referer.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'",
+            ),
+        ));
+
+    Router::new()
+        .merge(connect::router())
+        .merge(settings::router())
+        .merge(activity::router())
+        .merge(health::router())
+        .merge(pages::assets_router())
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(MAX_FORM_BODY))
+        .layer(layers)
+        .with_state(state)
+}

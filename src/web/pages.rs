@@ -1,0 +1,57 @@
+//! Rendering askama templates into responses, the shared message page, and static assets.
+
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+
+/// Renders a template, or answers an opaque 500 (and logs why) if rendering fails.
+pub fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()
+        }
+    }
+}
+
+/// A page that only says something (errors, not found).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub module_name: &'a str,
+    pub heading: &'a str,
+    pub message: &'a str,
+}
+
+pub async fn not_found(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    render(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            module_name: &state.module_name,
+            heading: "Page not found",
+            message: "There is nothing at this address.",
+        },
+    )
+}
+
+const LOGO_SVG: &str = include_str!("../../static/logo.svg");
+
+pub fn assets_router() -> Router<AppState> {
+    Router::new().route(
+        "/static/logo.svg",
+        get(|| async {
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml"),
+                    (header::CACHE_CONTROL, "public, max-age=86400"),
+                ],
+                LOGO_SVG,
+            )
+        }),
+    )
+}
