@@ -51,8 +51,15 @@ impl Application {
         })
     }
 
+    /// The store, for callers that inspect what the service stored (tests).
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the

@@ -9,7 +9,11 @@ use crate::config::Settings;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "mgbridge", version, about = "Telegram ⇄ CRM chat (MessageGateway) transport module")]
+#[command(
+    name = "mgbridge",
+    version,
+    about = "Telegram ⇄ CRM chat (MessageGateway) transport module"
+)]
 pub struct Cli {
     /// A TOML file overriding the built-in defaults (environment MGBRIDGE__SECTION__KEY
     /// overrides both).

@@ -147,7 +147,11 @@ impl Settings {
 
     /// `server.public_url` without its trailing slash: the module's `baseUrl`.
     pub fn base_url(&self) -> String {
-        self.server.public_url.as_str().trim_end_matches('/').to_owned()
+        self.server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The logo the CRM shows: the configured one, or the SVG we serve ourselves.
@@ -230,8 +234,14 @@ mod tests {
             settings.database.url.expose_secret(),
             "sqlite://data/mgbridge.db"
         );
-        assert_eq!(settings.telegram.api_url.as_str(), "https://api.telegram.org/");
-        assert!(settings.crm.allowed_domains.contains(&"retailcrm.ru".to_owned()));
+        assert_eq!(
+            settings.telegram.api_url.as_str(),
+            "https://api.telegram.org/"
+        );
+        assert!(settings
+            .crm
+            .allowed_domains
+            .contains(&"retailcrm.ru".to_owned()));
         assert!(!settings.crm.allow_http);
         assert!(!settings.crm.allow_private_networks);
         assert!(settings.security.encryption_key.is_none());
@@ -267,8 +277,11 @@ mod tests {
 
     #[test]
     fn a_missing_config_file_is_an_error() {
-        let err = Settings::load_from(Some(Path::new("/nonexistent/mgbridge.toml")), HashMap::new())
-            .unwrap_err();
+        let err = Settings::load_from(
+            Some(Path::new("/nonexistent/mgbridge.toml")),
+            HashMap::new(),
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("mgbridge.toml"), "{err:#}");
     }
 
@@ -287,16 +300,28 @@ mod tests {
         let settings = Settings::load_from(
             None,
             env(&[
-                ("MGBRIDGE__SECURITY__ENCRYPTION_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
-                ("MGBRIDGE__DATABASE__URL", "postgres://bridge:hunter2@db:5432/mgbridge"),
+                (
+                    "MGBRIDGE__SECURITY__ENCRYPTION_KEY",
+                    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                ),
+                (
+                    "MGBRIDGE__DATABASE__URL",
+                    "postgres://bridge:hunter2@db:5432/mgbridge",
+                ),
             ]),
         )
         .unwrap();
         let printed = settings.to_redacted_toml();
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("00112233445566778899"), "{printed}");
-        assert!(printed.contains("postgres://bridge:redacted@db:5432/mgbridge"), "{printed}");
-        assert!(printed.contains("encryption_key = \"[redacted]\""), "{printed}");
+        assert!(
+            printed.contains("postgres://bridge:redacted@db:5432/mgbridge"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("encryption_key = \"[redacted]\""),
+            "{printed}"
+        );
         assert!(!format!("{settings:?}").contains("hunter2"));
     }
 }

@@ -32,7 +32,9 @@ impl MasterKey {
         let bytes = hex::decode(text.trim())
             .ok()
             .filter(|b| b.len() == 32)
-            .context("security.encryption_key must be 64 hex characters (`openssl rand -hex 32`)")?;
+            .context(
+                "security.encryption_key must be 64 hex characters (`openssl rand -hex 32`)",
+            )?;
         let mut key = [0u8; 32];
         key.copy_from_slice(&bytes);
         Ok(Self(SecretBox::new(Box::new(key))))
@@ -237,6 +239,12 @@ mod tests {
         let (again, source) = load_or_create_key_file(&path).unwrap();
         assert_eq!(source, KeySource::File(path));
         let sealed = Cipher::new(&key).seal("p", "x");
-        assert_eq!(Cipher::new(&again).open("p", &sealed).unwrap().expose_secret(), "x");
+        assert_eq!(
+            Cipher::new(&again)
+                .open("p", &sealed)
+                .unwrap()
+                .expose_secret(),
+            "x"
+        );
     }
 }

@@ -156,16 +156,37 @@ mod tests {
     fn api_keys_are_trimmed_and_checked() {
         assert_eq!(ApiKey::parse("  abc123  ").unwrap().expose(), "abc123");
         assert_eq!(ApiKey::parse("   ").unwrap_err(), ApiKeyError::Empty);
-        assert_eq!(ApiKey::parse("ab cd").unwrap_err(), ApiKeyError::BadCharacters);
-        assert_eq!(ApiKey::parse(&"x".repeat(256)).unwrap_err(), ApiKeyError::TooLong);
-        assert_eq!(format!("{:?}", ApiKey::parse("abc").unwrap()), "ApiKey([redacted])");
+        assert_eq!(
+            ApiKey::parse("ab cd").unwrap_err(),
+            ApiKeyError::BadCharacters
+        );
+        assert_eq!(
+            ApiKey::parse(&"x".repeat(256)).unwrap_err(),
+            ApiKeyError::TooLong
+        );
+        assert_eq!(
+            format!("{:?}", ApiKey::parse("abc").unwrap()),
+            "ApiKey([redacted])"
+        );
     }
 
     #[test]
     fn only_active_unfrozen_accounts_are_enabled() {
-        assert!(Activity { active: true, freeze: false }.is_enabled());
-        assert!(!Activity { active: true, freeze: true }.is_enabled());
-        assert!(!Activity { active: false, freeze: false }.is_enabled());
+        assert!(Activity {
+            active: true,
+            freeze: false
+        }
+        .is_enabled());
+        assert!(!Activity {
+            active: true,
+            freeze: true
+        }
+        .is_enabled());
+        assert!(!Activity {
+            active: false,
+            freeze: false
+        }
+        .is_enabled());
     }
 }
 

@@ -15,7 +15,11 @@ pub fn init(settings: &LogSettings) {
     // try_init: a second call (tests) keeps the first subscriber instead of panicking.
     let _ = match settings.format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true),
+            )
             .try_init(),
         LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
     };

@@ -4,7 +4,7 @@
 use crate::crm::address::{AddressError, CrmPolicy};
 use crate::crm::guard::{self, GuardError};
 use crate::crm::{
-    CrmClient, CrmError, Credentials, IntegrationModule, MgTransportConfig, MgTransportInfo,
+    Credentials, CrmClient, CrmError, IntegrationModule, MgTransportConfig, MgTransportInfo,
     ModuleActions, ModuleIntegrations,
 };
 use crate::domain::{ApiKey, ApiKeyError, ClientId, CrmUrl, MgToken};
@@ -83,7 +83,9 @@ pub enum ConnectError {
     ApiKey(#[from] ApiKeyError),
     #[error("Could not reach the CRM at {url} ({reason}). Check the address and try again.")]
     Unreachable { url: String, reason: String },
-    #[error("{0} does not answer like a CRM. Check that this is the address you open your CRM at.")]
+    #[error(
+        "{0} does not answer like a CRM. Check that this is the address you open your CRM at."
+    )]
     NotACrm(String),
     #[error("The CRM does not accept this API key. Copy the key again from the CRM's Settings → Integration → API keys.")]
     WrongKey,
@@ -198,12 +200,15 @@ impl Connector {
         if self.policy.allow_private_networks {
             return Ok(());
         }
-        let url = url::Url::parse(crm.as_str()).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        let url =
+            url::Url::parse(crm.as_str()).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
         let host = url.host_str().unwrap_or_default();
         let port = url.port_or_known_default().unwrap_or(443);
         match guard::check_host(host, port).await {
             Ok(_) => Ok(()),
-            Err(e @ GuardError::Forbidden { .. }) => Err(ConnectError::BlockedAddress(capitalise(&e.to_string()))),
+            Err(e @ GuardError::Forbidden { .. }) => {
+                Err(ConnectError::BlockedAddress(capitalise(&e.to_string())))
+            }
             Err(GuardError::Unresolvable { .. }) => Err(ConnectError::Unreachable {
                 url: crm.to_string(),
                 reason: "the name does not resolve".into(),
@@ -245,16 +250,19 @@ fn from_credentials_error(crm: &CrmUrl, e: CrmError) -> ConnectError {
             reason,
         },
         CrmError::NotACrm { .. } => ConnectError::NotACrm(crm.to_string()),
-        CrmError::Api { status: 401 | 403, .. } => ConnectError::WrongKey,
+        CrmError::Api {
+            status: 401 | 403, ..
+        } => ConnectError::WrongKey,
         CrmError::Api { message, .. } if message.contains("apiKey") => ConnectError::WrongKey,
         CrmError::Api { message, .. }
-            if message.contains("Account does not exist") || message.contains("API method not found") =>
+            if message.contains("Account does not exist")
+                || message.contains("API method not found") =>
         {
             ConnectError::NotACrm(crm.to_string())
         }
-        CrmError::Api { status, message, .. } => {
-            ConnectError::CrmError(format!("HTTP {status}: {message}"))
-        }
+        CrmError::Api {
+            status, message, ..
+        } => ConnectError::CrmError(format!("HTTP {status}: {message}")),
     }
 }
 
@@ -265,9 +273,9 @@ fn from_edit_error(crm: &CrmUrl, e: CrmError) -> ConnectError {
             message,
             details,
         } => ConnectError::PaymentRequired(join_message(&message, &details)),
-        CrmError::Api { status, message, .. } if status >= 500 => {
-            ConnectError::CrmError(format!("HTTP {status}: {message}"))
-        }
+        CrmError::Api {
+            status, message, ..
+        } if status >= 500 => ConnectError::CrmError(format!("HTTP {status}: {message}")),
         CrmError::Api { message, .. } if message.contains("apiKey") => ConnectError::WrongKey,
         CrmError::Api {
             message, details, ..
@@ -316,10 +324,16 @@ mod tests {
 
     #[test]
     fn scopes_decide_when_the_key_has_any() {
-        assert!(check_rights(&creds(&["integration_read", "integration_write", "order_read"], &[])).is_ok());
+        assert!(check_rights(&creds(
+            &["integration_read", "integration_write", "order_read"],
+            &[]
+        ))
+        .is_ok());
         // T3: scopes present but insufficient; the method list is ignored.
         let err = check_rights(&creds(&["order_read"], &REQUIRED_CREDENTIALS)).unwrap_err();
-        assert!(matches!(err, ConnectError::MissingScopes(ref m) if m == &["integration_read", "integration_write"]));
+        assert!(
+            matches!(err, ConnectError::MissingScopes(ref m) if m == &["integration_read", "integration_write"])
+        );
         let err = check_rights(&creds(&["integration_read"], &[])).unwrap_err();
         assert!(matches!(err, ConnectError::MissingScopes(ref m) if m == &["integration_write"]));
     }

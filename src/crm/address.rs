@@ -29,7 +29,12 @@ impl CrmPolicy {
         let domains: Vec<String> = settings
             .allowed_domains
             .iter()
-            .map(|d| d.trim().trim_start_matches("*.").trim_matches('.').to_ascii_lowercase())
+            .map(|d| {
+                d.trim()
+                    .trim_start_matches("*.")
+                    .trim_matches('.')
+                    .to_ascii_lowercase()
+            })
             .filter(|d| !d.is_empty())
             .collect();
         let any = settings.allowed_domains.iter().any(|d| d.trim() == "*");
@@ -107,9 +112,12 @@ impl CrmPolicy {
             return true;
         };
         let host = host.trim_end_matches('.');
-        domains
-            .iter()
-            .any(|d| host == d || host.strip_suffix(d.as_str()).is_some_and(|p| p.ends_with('.')))
+        domains.iter().any(|d| {
+            host == d
+                || host
+                    .strip_suffix(d.as_str())
+                    .is_some_and(|p| p.ends_with('.'))
+        })
     }
 }
 
@@ -135,14 +143,30 @@ mod tests {
             "acme.retailcrm.ru",
             "  HTTPS://ACME.RetailCRM.ru/  ",
         ] {
-            assert_eq!(p.parse(raw).unwrap().as_str(), "https://acme.retailcrm.ru", "{raw}");
+            assert_eq!(
+                p.parse(raw).unwrap().as_str(),
+                "https://acme.retailcrm.ru",
+                "{raw}"
+            );
         }
-        assert_eq!(p.parse("https://x.simla.com").unwrap().as_str(), "https://x.simla.com");
+        assert_eq!(
+            p.parse("https://x.simla.com").unwrap().as_str(),
+            "https://x.simla.com"
+        );
     }
 
     #[test]
     fn the_official_validators_rejections_are_rejected() {
-        let p = policy(&["retailcrm.ru", "retailcrm.pro", "retailcrm.es", "simla.com", "simlachat.com"], false);
+        let p = policy(
+            &[
+                "retailcrm.ru",
+                "retailcrm.pro",
+                "retailcrm.es",
+                "simla.com",
+                "simlachat.com",
+            ],
+            false,
+        );
         for raw in [
             "https://asd.retailcrm.ru:90",
             "https://test.retailcrm.pro/test",
@@ -153,7 +177,10 @@ mod tests {
             "ftp://acme.retailcrm.ru",
             "",
         ] {
-            assert!(matches!(p.parse(raw), Err(AddressError::Invalid(_))), "{raw}");
+            assert!(
+                matches!(p.parse(raw), Err(AddressError::Invalid(_))),
+                "{raw}"
+            );
         }
     }
 
@@ -166,7 +193,10 @@ mod tests {
             "https://evilretailcrm.ru",
             "https://127.0.0.1",
         ] {
-            assert!(matches!(p.parse(raw), Err(AddressError::HostNotAllowed(_))), "{raw}");
+            assert!(
+                matches!(p.parse(raw), Err(AddressError::HostNotAllowed(_))),
+                "{raw}"
+            );
         }
         assert!(p.parse("https://retailcrm.ru").is_ok());
     }
@@ -174,7 +204,13 @@ mod tests {
     #[test]
     fn a_star_allows_any_host_and_allow_http_allows_ports() {
         let p = policy(&["*"], true);
-        assert_eq!(p.parse("http://127.0.0.1:8081").unwrap().as_str(), "http://127.0.0.1:8081");
-        assert_eq!(p.parse("https://crm.my-company.de").unwrap().as_str(), "https://crm.my-company.de");
+        assert_eq!(
+            p.parse("http://127.0.0.1:8081").unwrap().as_str(),
+            "http://127.0.0.1:8081"
+        );
+        assert_eq!(
+            p.parse("https://crm.my-company.de").unwrap().as_str(),
+            "https://crm.my-company.de"
+        );
     }
 }

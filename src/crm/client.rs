@@ -179,6 +179,11 @@ impl CrmClient {
             }
             body.extend_from_slice(&chunk);
         }
+        // A server error is the CRM's, whatever its body (api-client-go does not parse it).
+        if status.is_server_error() {
+            let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            return Err(api_error(status, &value));
+        }
         let value: Value = serde_json::from_slice(&body).map_err(|_| CrmError::NotACrm {
             status: status.as_u16(),
         })?;
@@ -200,7 +205,7 @@ fn api_error(status: StatusCode, value: &Value) -> CrmError {
     let message = value
         .get("errorMsg")
         .and_then(Value::as_str)
-        .unwrap_or("no error message")
+        .unwrap_or("no error message given")
         .to_owned();
     // `errors` is a map (field -> message) or a list of strings.
     let details = match value.get("errors") {
@@ -213,7 +218,11 @@ fn api_error(status: StatusCode, value: &Value) -> CrmError {
             .collect(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string())
+            })
             .collect(),
         _ => Vec::new(),
     };

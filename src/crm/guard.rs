@@ -160,7 +160,13 @@ mod tests {
 
     #[test]
     fn public_addresses_pass() {
-        for ip in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "2a00:1450:4001::1", "1.1.1.1"] {
+        for ip in [
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2a00:1450:4001::1",
+            "1.1.1.1",
+        ] {
             assert_eq!(forbidden_class(ip.parse().unwrap()), None, "{ip}");
         }
     }
@@ -168,11 +174,32 @@ mod tests {
     #[tokio::test]
     async fn literal_and_named_hosts_are_checked_after_resolution() {
         let err = check_host("127.0.0.1", 80).await.unwrap_err();
-        assert!(matches!(err, GuardError::Forbidden { class: "loopback", .. }));
+        assert!(matches!(
+            err,
+            GuardError::Forbidden {
+                class: "loopback",
+                ..
+            }
+        ));
         let err = check_host("[::1]", 80).await.unwrap_err();
-        assert!(matches!(err, GuardError::Forbidden { class: "loopback", .. }));
+        assert!(matches!(
+            err,
+            GuardError::Forbidden {
+                class: "loopback",
+                ..
+            }
+        ));
         // `localhost` resolves (from /etc/hosts) to loopback addresses only.
         let err = check_host("localhost", 80).await.unwrap_err();
-        assert!(matches!(err, GuardError::Forbidden { class: "loopback", .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                GuardError::Forbidden {
+                    class: "loopback",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 }

@@ -5,5 +5,5 @@ pub mod address;
 mod client;
 pub mod guard;
 
-pub use client::{CrmClient, CrmError, Credentials, IntegrationModule, MgTransportInfo};
+pub use client::{Credentials, CrmClient, CrmError, IntegrationModule, MgTransportInfo};
 pub use client::{MgTransportConfig, ModuleActions, ModuleIntegrations};

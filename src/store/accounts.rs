@@ -123,13 +123,19 @@ impl Store {
     }
 
     fn account_from_row(&self, row: &AnyRow) -> Result<Account, StoreError> {
-        let client_id = self.cipher.open(CLIENT_ID, &row.try_get::<String, _>("client_id_enc")?)?;
+        let client_id = self
+            .cipher
+            .open(CLIENT_ID, &row.try_get::<String, _>("client_id_enc")?)?;
         let client_id = ClientId::parse(client_id.expose_secret())
             .ok_or_else(|| StoreError::Corrupt("a stored clientId has the wrong shape".into()))?;
-        let api_key = self.cipher.open(API_KEY, &row.try_get::<String, _>("api_key_enc")?)?;
+        let api_key = self
+            .cipher
+            .open(API_KEY, &row.try_get::<String, _>("api_key_enc")?)?;
         let api_key = ApiKey::parse(api_key.expose_secret())
             .map_err(|_| StoreError::Corrupt("a stored API key has the wrong shape".into()))?;
-        let mg_token = self.cipher.open(MG_TOKEN, &row.try_get::<String, _>("mg_token_enc")?)?;
+        let mg_token = self
+            .cipher
+            .open(MG_TOKEN, &row.try_get::<String, _>("mg_token_enc")?)?;
         Ok(Account {
             id: AccountId::from_stored(row.try_get("account_id")?),
             client_id,

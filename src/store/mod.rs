@@ -37,7 +37,9 @@ impl Backend {
 
 /// Where a `sqlite://` URL keeps its file; `None` for in-memory databases.
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -70,12 +72,17 @@ impl Store {
         if backend == Backend::Sqlite {
             if let Some(dir) = sqlite_file(&url).and_then(|f| f.parent().map(|d| d.to_owned())) {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&dir)
-                        .with_context(|| format!("creating the database folder {}", dir.display()))?;
+                    std::fs::create_dir_all(&dir).with_context(|| {
+                        format!("creating the database folder {}", dir.display())
+                    })?;
                 }
             }
             if !url.contains("mode=") {
-                url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
             }
         }
         let options = AnyConnectOptions::from_str(&url)

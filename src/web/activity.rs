@@ -46,7 +46,10 @@ async fn record_activity(
     form: Result<Form<ActivityForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return failure(StatusCode::BAD_REQUEST, "expected a form with clientId and activity");
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "expected a form with clientId and activity",
+        );
     };
     if form.client_id.trim().is_empty() {
         return failure(StatusCode::BAD_REQUEST, "clientId is missing");

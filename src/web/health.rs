@@ -11,13 +11,19 @@ use super::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/health/live", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/health/live",
+            get(|| async { Json(json!({"status": "ok"})) }),
+        )
         .route("/health/ready", get(ready))
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok", "database": "ok"}))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": "ok"})),
+        ),
         Err(e) => {
             tracing::warn!(error = ?e, "readiness check: database unavailable");
             (

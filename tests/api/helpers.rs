@@ -1,0 +1,308 @@
+//! `TestApp`: the real service on a random port, with a fresh database (a SQLite file in a
+//! temporary folder, or a new Postgres database), pointed at a fake CRM.
+
+use std::collections::HashMap;
+
+use mgbridge::app::Application;
+use mgbridge::config::Settings;
+use mgbridge::store::Store;
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+use secrecy::SecretString;
+use sqlx::Connection;
+
+use crate::fake_crm::FakeCrm;
+
+/// Set by `.ci/run` (and by `scripts/test` when Postgres is reachable).
+pub const POSTGRES_ENV: &str = "MGBRIDGE_TEST_POSTGRES_URL";
+pub const PUBLIC_URL: &str = "https://transport.example.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per database: `on_both_databases!(name, ...)` makes the tests
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Db::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::helpers::Db::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// A database made for one test; Postgres ones are dropped when the test ends.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>, // (admin url, database name)
+}
+
+impl TestDatabase {
+    pub async fn new(db: Db) -> Self {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}/mgbridge.db", dir.path().display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Db::Postgres => {
+                let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+                    panic!(
+                        "{POSTGRES_ENV} is not set, so this Postgres test cannot run. \
+                         Run `scripts/test` (it skips Postgres tests, saying so, when no server \
+                         is configured) or set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
+                    )
+                });
+                let name = format!("mgbridge_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let mut url = url::Url::parse(&admin).unwrap();
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            // Drop runs outside async: a short-lived runtime on its own thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The settings every test starts from: random port, fake CRM reachable over loopback http.
+pub fn test_settings(database_url: &str, db: Db) -> Settings {
+    let mut settings = Settings::load_from(None, HashMap::new()).unwrap();
+    settings.server.bind = "127.0.0.1:0".parse().unwrap();
+    settings.server.public_url = PUBLIC_URL.parse().unwrap();
+    settings.database.url = SecretString::from(database_url.to_owned());
+    settings.database.max_connections = 5;
+    settings.crm.allowed_domains = vec!["*".into()];
+    settings.crm.allow_http = true;
+    settings.crm.allow_private_networks = true;
+    settings.crm.timeout_seconds = 5;
+    settings.module.integration_code = "mg-acme".into();
+    settings.module.name = "Acme Messenger".into();
+    if db == Db::Postgres {
+        // Postgres refuses to start without a configured key.
+        settings.security.encryption_key = Some(SecretString::from("ab".repeat(32)));
+    }
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub crm: FakeCrm,
+    pub database: TestDatabase,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    init_test_logging();
+    let crm = FakeCrm::start().await;
+    let database = TestDatabase::new(db).await;
+    let mut settings = test_settings(&database.url, db);
+    tweak(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("the service starts");
+    let address = format!("http://{}", app.local_addr());
+    let store = app.store();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        store,
+        crm,
+        database,
+        shutdown: Some(tx),
+    }
+}
+
+fn init_test_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            tracing_subscriber::fmt().with_env_filter("debug").init();
+        }
+    });
+}
+
+/// What the connect page shows after a submit.
+#[derive(Debug)]
+pub struct FormPage {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub error: Option<String>,
+    pub crm_url_value: Option<String>,
+    pub body: String,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Loads the connect page (setting the CSRF cookie) and returns its form token.
+    pub async fn csrf_token(&self) -> String {
+        let html = self.get("/").await.text().await.unwrap();
+        input_value(&html, "authenticity_token").expect("the form has a CSRF token")
+    }
+
+    /// Fills and submits the connect form as a browser would.
+    pub async fn connect(&self, crm_url: &str, api_key: &str) -> FormPage {
+        let token = self.csrf_token().await;
+        let response = self
+            .client
+            .post(format!("{}/connect", self.address))
+            .form(&[
+                ("crm_url", crm_url),
+                ("api_key", api_key),
+                ("authenticity_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        FormPage::read(response).await
+    }
+
+    /// Connects the fake CRM with the right key and returns the clientId from the redirect.
+    pub async fn connect_fake_crm(&self) -> String {
+        let page = self.connect(&self.crm.url, crate::fake_crm::API_KEY).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+        page.location
+            .unwrap()
+            .strip_prefix("/settings/")
+            .expect("redirect to the settings page")
+            .to_owned()
+    }
+
+    pub async fn post_activity(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/activity", self.address))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn account_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM account")
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl FormPage {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = response.text().await.unwrap();
+        let doc = Html::parse_document(&body);
+        let error = doc
+            .select(&Selector::parse("#error").unwrap())
+            .next()
+            .map(|e| e.text().collect::<String>().trim().to_owned());
+        Self {
+            status,
+            location,
+            error,
+            crm_url_value: input_value(&body, "crm_url"),
+            body,
+        }
+    }
+
+    pub fn error_text(&self) -> &str {
+        self.error
+            .as_deref()
+            .unwrap_or_else(|| panic!("no error shown: {self:?}"))
+    }
+}
+
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    let selector = Selector::parse(&format!("input[name=\"{name}\"]")).unwrap();
+    doc.select(&selector)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .map(str::to_owned)
+}
+
+/// Text of the element with this id, whitespace-trimmed.
+pub fn text_of(html: &str, id: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    let selector = Selector::parse(&format!("#{id}")).unwrap();
+    doc.select(&selector)
+        .next()
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+}

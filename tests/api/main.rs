@@ -1,0 +1,9 @@
+//! One integration-test binary: the real service, real databases, fakes of the outside APIs
+//! on loopback.
+
+mod activity;
+mod connect;
+mod fake_crm;
+mod helpers;
+mod service;
+mod ssrf;
