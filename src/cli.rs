@@ -31,6 +31,8 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Exit 0 when the running service on `server.bind` is ready (for container health checks).
+    Healthcheck,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -40,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml());
             Ok(())
         }
+        Command::Healthcheck => healthcheck(&settings).await,
         Command::Migrate => {
             telemetry::init(&settings.log);
             let key = app::master_key_for(&settings)?;
@@ -60,4 +63,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             application.run_until_stopped(app::shutdown_signal()).await
         }
     }
+}
+
+/// Asks the service on `server.bind` for `/health/ready`; a wildcard bind address is reached
+/// over loopback.
+async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    let mut addr = settings.server.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?
+        .get(format!("http://{addr}/health/ready"))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "not ready: HTTP {}",
+        response.status()
+    );
+    Ok(())
 }
