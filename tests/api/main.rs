@@ -2,6 +2,7 @@
 //! on loopback.
 
 mod activity;
+mod browser;
 mod connect;
 mod fake_crm;
 mod helpers;

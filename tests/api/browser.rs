@@ -1,0 +1,218 @@
+//! The connect flow in a real browser: Debian's headless Chromium driven through chromedriver
+//! (WebDriver), so the HTML form, the CSRF cookie and the redirect are what a merchant gets.
+//! Needs `apt-get install chromium chromium-driver`; `scripts/test` filters these tests out,
+//! saying so, on machines without them.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use crate::fake_crm::API_KEY;
+use crate::helpers::{spawn_app, Db};
+
+/// A browser session and the chromedriver serving it; chromedriver is killed on drop.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Self {
+        let chromium = tool("CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
+
+        // A free loopback port: bind port 0, note it, release it for chromedriver.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // Its own process group, so that drop can take Chromium down with it.
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        wait_until_listening(&mut driver, port);
+
+        // Without internet every background fetch would hang or spam; a fresh profile keeps
+        // runs independent of each other.
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--window-size=1024,768",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }
+        });
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(serde_json::from_value(capabilities).unwrap())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("chromedriver opens a Chromium session");
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Ends the browser session; chromedriver itself goes when `self` is dropped.
+    async fn close(self) {
+        self.client.clone().close().await.unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // A killed chromedriver leaves Chromium running, so a test that fails before `close`
+        // would leak a browser: kill chromedriver's whole process group instead.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The tool's path from `env` or its Debian default; a missing browser fails the test loudly.
+fn tool(env: &str, default: &str) -> PathBuf {
+    let path = PathBuf::from(std::env::var(env).unwrap_or_else(|_| default.to_owned()));
+    assert!(
+        path.exists(),
+        "{} not found: browser tests need Chromium and chromedriver. \
+         Run `apt-get install chromium chromium-driver` (or set {env} to its path).",
+        path.display()
+    );
+    path
+}
+
+fn wait_until_listening(driver: &mut Child, port: u16) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        if let Some(status) = driver.try_wait().unwrap() {
+            panic!("chromedriver exited early ({status})");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Saves a PNG of the page for humans when `MGBRIDGE_SCREENSHOTS` names a folder.
+async fn screenshot(client: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("MGBRIDGE_SCREENSHOTS") {
+        let dir = Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+async fn value_of(client: &Client, css: &str) -> String {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.prop("value").await.unwrap().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_merchant_connects_and_lands_on_the_settings_page() {
+    let app = spawn_app(Db::Sqlite).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    // As the Marketplace sends the merchant: the CRM address in `account`.
+    let mut page = url::Url::parse(&format!("{}/", app.address)).unwrap();
+    page.query_pairs_mut().append_pair("account", &app.crm.url);
+    c.goto(page.as_str()).await.unwrap();
+    assert_eq!(value_of(c, "input[name=crm_url]").await, app.crm.url);
+
+    let key = c.find(Locator::Css("input[name=api_key]")).await.unwrap();
+    assert_eq!(key.attr("type").await.unwrap().as_deref(), Some("password"));
+    key.send_keys(API_KEY).await.unwrap();
+    screenshot(c, "connect").await;
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // The browser followed the 303 to /settings/{clientId}.
+    let url = c.current_url().await.unwrap();
+    let client_id = url
+        .path()
+        .strip_prefix("/settings/")
+        .unwrap_or_else(|| panic!("not on the settings page: {url}"));
+    assert_eq!(client_id.len(), 64, "{client_id}");
+    assert!(
+        client_id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{client_id}"
+    );
+    let text = |css| async move {
+        c.find(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(text("#crm-url").await, app.crm.url);
+    assert_eq!(text("#status").await, "Active");
+    screenshot(c, "settings").await;
+    assert_eq!(app.account_count().await, 1);
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_failure_is_shown_on_the_form() {
+    let app = spawn_app(Db::Sqlite).await;
+    app.crm.set(|s| s.versions = vec!["3.0", "4.0"]);
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    c.goto(&format!("{}/", app.address)).await.unwrap();
+    let url_field = c.find(Locator::Css("input[name=crm_url]")).await.unwrap();
+    url_field.send_keys(&app.crm.url).await.unwrap();
+    let key = c.find(Locator::Css("input[name=api_key]")).await.unwrap();
+    key.send_keys(API_KEY).await.unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let error = c.find(Locator::Css("#error")).await.unwrap();
+    let message = error.text().await.unwrap();
+    assert!(message.contains("API version 5"), "{message}");
+    screenshot(c, "connect-error").await;
+    // The form comes back with the address kept and the key blank: passwords are not echoed.
+    assert_eq!(value_of(c, "input[name=crm_url]").await, app.crm.url);
+    assert_eq!(value_of(c, "input[name=api_key]").await, "");
+    assert_eq!(app.account_count().await, 0);
+
+    browser.close().await;
+}
