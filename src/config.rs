@@ -23,6 +23,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub telegram: TelegramSettings,
+    pub mg: MgSettings,
     pub crm: CrmSettings,
     pub security: SecuritySettings,
     pub module: ModuleSettings,
@@ -47,6 +48,16 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct TelegramSettings {
     pub api_url: Url,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MgSettings {
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    pub rate_limit_window_margin_ms: u64,
+    pub timeout_seconds: u64,
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -138,6 +149,11 @@ impl Settings {
             !self.module.integration_code.trim().is_empty(),
             "module.integration_code must not be empty"
         );
+        anyhow::ensure!(
+            self.mg.rate_limit_per_second > 0 && self.mg.rate_limit_burst > 0,
+            "mg.rate_limit_per_second and mg.rate_limit_burst must be at least 1"
+        );
+        anyhow::ensure!(self.mg.max_attempts > 0, "mg.max_attempts must be at least 1");
         anyhow::ensure!(
             !self.crm.allowed_domains.is_empty(),
             "crm.allowed_domains is empty: no CRM could connect (use \"*\" to allow any host)"
