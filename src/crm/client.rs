@@ -154,6 +154,33 @@ impl CrmClient {
             .and_then(|v| serde_json::from_value::<MgTransportInfo>(v.clone()).ok()))
     }
 
+    /// `GET /api/v5/integration-modules/{code}`: the module as the CRM has it now. Used to
+    /// recover the current MG token after MG refused ours (the integration guide's way).
+    #[tracing::instrument(skip(self, key), fields(crm = %crm))]
+    pub async fn current_mg_token(
+        &self,
+        crm: &CrmUrl,
+        key: &ApiKey,
+        code: &str,
+    ) -> Result<Option<String>, CrmError> {
+        #[derive(Deserialize)]
+        struct ModuleAnswer {
+            #[serde(default, rename = "integrationModule")]
+            module: Value,
+        }
+        let request = self.http.get(format!(
+            "{crm}/api/v5/integration-modules/{}",
+            urlencode_path(code)
+        ));
+        let answer: ModuleAnswer = self.call(request, key).await?;
+        Ok(answer
+            .module
+            .pointer("/integrations/mgTransport/token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.trim().is_empty())
+            .map(str::to_owned))
+    }
+
     async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         request: reqwest::RequestBuilder,

@@ -22,6 +22,8 @@ pub struct Account {
     pub mg_endpoint_url: String,
     pub mg_token: MgToken,
     pub activity: Activity,
+    /// MG refused the token and the CRM gave no working one: connect again.
+    pub needs_reconnect: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -37,7 +39,7 @@ pub struct ConnectedAccount<'a> {
 }
 
 const ACCOUNT_COLUMNS: &str = "account_id, client_id_enc, crm_url, api_key_enc, mg_endpoint_url, \
-     mg_token_enc, active, frozen, created_at, updated_at";
+     mg_token_enc, active, frozen, needs_reconnect, created_at, updated_at";
 
 impl Store {
     #[tracing::instrument(skip(self))]
@@ -66,6 +68,16 @@ impl Store {
         row.map(|row| self.account_from_row(&row)).transpose()
     }
 
+    /// Accounts the CRM has switched on and not frozen.
+    #[tracing::instrument(skip(self))]
+    pub async fn list_enabled_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM account WHERE active = 1 AND frozen = 0 ORDER BY account_id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| self.account_from_row(row)).collect()
+    }
+
     /// Inserts the account, or updates the row of the same CRM: reconnecting never makes a
     /// second row. A (re)connected account starts active and unfrozen.
     #[tracing::instrument(skip(self))]
@@ -81,7 +93,7 @@ impl Store {
              ON CONFLICT (crm_url) DO UPDATE SET \
                  client_id_hash = excluded.client_id_hash, client_id_enc = excluded.client_id_enc, \
                  api_key_enc = excluded.api_key_enc, mg_endpoint_url = excluded.mg_endpoint_url, \
-                 mg_token_enc = excluded.mg_token_enc, active = 1, frozen = 0, \
+                 mg_token_enc = excluded.mg_token_enc, active = 1, frozen = 0, needs_reconnect = 0, \
                  updated_at = excluded.updated_at \
              RETURNING account_id",
         )
@@ -122,6 +134,40 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Replaces the MG token (after the CRM handed out a new one) and clears `needs_reconnect`.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_account_mg_token(
+        &self,
+        account_id: &AccountId,
+        token: &MgToken,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE account SET mg_token_enc = $1, needs_reconnect = 0, updated_at = $2 \
+             WHERE account_id = $3",
+        )
+        .bind(self.cipher.seal(MG_TOKEN, token.expose()))
+        .bind(now_unix())
+        .bind(account_id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn mark_account_needs_reconnect(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE account SET needs_reconnect = 1, updated_at = $1 WHERE account_id = $2",
+        )
+        .bind(now_unix())
+        .bind(account_id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     fn account_from_row(&self, row: &AnyRow) -> Result<Account, StoreError> {
         let client_id = self
             .cipher
@@ -147,6 +193,7 @@ impl Store {
                 active: row.try_get::<i64, _>("active")? != 0,
                 freeze: row.try_get::<i64, _>("frozen")? != 0,
             },
+            needs_reconnect: row.try_get::<i64, _>("needs_reconnect")? != 0,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

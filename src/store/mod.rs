@@ -3,6 +3,7 @@
 //! so nothing above this layer sees a sealed value and nothing below it sees a clear one.
 
 mod accounts;
+mod channels;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -13,6 +14,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, ConnectedAccount};
+pub use channels::{secret_eq, Channel, ChannelId, NewChannel};
 
 use crate::crypto::Cipher;
 

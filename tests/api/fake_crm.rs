@@ -83,6 +83,7 @@ impl FakeCrm {
             .route("/api/credentials", get(credentials))
             .route("/api/api-versions", get(api_versions))
             .route("/api/v5/integration-modules/{code}/edit", post(edit_module))
+            .route("/api/v5/integration-modules/{code}", get(get_module))
             .fallback(|| async {
                 (
                     StatusCode::NOT_FOUND,
@@ -208,6 +209,23 @@ async fn api_versions(State(state): State<Shared>, headers: HeaderMap) -> Respon
     }
     let versions = state.lock().unwrap().versions.clone();
     Json(json!({"success": true, "versions": versions})).into_response()
+}
+
+/// `GET integration-modules/{code}` (test vector T11): carries the current MG token.
+async fn get_module(
+    State(state): State<Shared>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = key_rejection(&headers) {
+        return r;
+    }
+    let token = state.lock().unwrap().mg_token.clone();
+    Json(json!({"success": true, "integrationModule": {
+        "code": code, "integrationCode": code, "active": true, "freeze": false, "native": false,
+        "integrations": {"mgTransport": {"token": token, "isActive": true}}
+    }}))
+    .into_response()
 }
 
 async fn edit_module(
