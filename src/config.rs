@@ -153,7 +153,10 @@ impl Settings {
             self.mg.rate_limit_per_second > 0 && self.mg.rate_limit_burst > 0,
             "mg.rate_limit_per_second and mg.rate_limit_burst must be at least 1"
         );
-        anyhow::ensure!(self.mg.max_attempts > 0, "mg.max_attempts must be at least 1");
+        anyhow::ensure!(
+            self.mg.max_attempts > 0,
+            "mg.max_attempts must be at least 1"
+        );
         anyhow::ensure!(
             !self.crm.allowed_domains.is_empty(),
             "crm.allowed_domains is empty: no CRM could connect (use \"*\" to allow any host)"
