@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::guard;
 use crate::domain::{ApiKey, CrmUrl};
+use crate::outbound::describe_transport_error;
 
 /// Biggest System API answer we read; ours are a few hundred bytes.
 const MAX_BODY: usize = 1024 * 1024;
@@ -257,29 +258,6 @@ fn api_error(status: StatusCode, value: &Value) -> CrmError {
         status: status.as_u16(),
         message,
         details,
-    }
-}
-
-/// reqwest's Display for an error can include the URL; ours carry no secret (the key goes in
-/// a header), but we keep the text short and say what kind of failure it was.
-fn describe_transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    if cause.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {cause}")
     }
 }
 

@@ -1,0 +1,19 @@
+//! MessageGateway's Transport API (`protocol/transport-api.md`): a typed client whose every
+//! request, from any code path and retries included, passes one per-token rate limiter.
+//!
+//! - [`MgClient`]: one per process (cheap to clone); holds the HTTP client and the limiter.
+//! - [`MgApi`]: `client.api(endpoint_url, token)`, one account's handle with a method per
+//!   operation.
+//! - [`MgError`]: what a call can end in; `Unauthorized` means "ask the CRM for the token".
+//!
+//! The request and answer types are in `types.rs`; `tests/api/mg_client.rs` checks every
+//! request the client sends against the vendor's OpenAPI document in `protocol/`.
+
+mod client;
+mod error;
+mod limiter;
+mod types;
+
+pub use client::{MgApi, MgClient, UploadBody};
+pub use error::MgError;
+pub use types::*;
