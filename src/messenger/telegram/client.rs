@@ -1,0 +1,684 @@
+//! The HTTP side: `POST {api_url}/bot{token}/{method}` with a JSON body (multipart when a file
+//! is uploaded), answers judged by `ok`/`error_code`/`description`/`parameters`.
+//!
+//! The token is in every URL, so the rules here are: a URL is built only to be handed to
+//! reqwest, never formatted into a message, span or error; reqwest errors lose their URL
+//! (`without_url`) before anything reads them; `reqwest::Response` (whose `Debug` prints its
+//! URL) never leaves this file; redirects are refused (they would carry the token to another
+//! host, and reqwest logs both URLs); and as a last line every error text is scrubbed of the
+//! token's secret part.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::error::TelegramError;
+use super::token::BotToken;
+use super::types::{
+    EditMessageCaption, EditMessageText, File, InputFile, Message, SendMedia, SendMediaGroup,
+    SendMessage, SetMessageReaction, SetWebhook, UploadFile, User, WebhookInfo,
+};
+
+/// Biggest method answer we read. Ours are small; `sendMediaGroup` returns ten messages.
+const MAX_ANSWER: usize = 4 * 1024 * 1024;
+/// Downloads stream for as long as they make progress (the client's read timeout catches a
+/// stall); this only bounds the whole transfer.
+const DOWNLOAD_TIME_LIMIT: Duration = Duration::from_secs(30 * 60);
+/// Longest error text we keep from a decoder.
+const MAX_ERROR_TEXT: usize = 300;
+
+/// The shared HTTP client and the Bot API's address; one per service, cloned freely.
+#[derive(Clone)]
+pub struct TelegramClient {
+    http: reqwest::Client,
+    /// `api_url` without its trailing slash (it may have a path, for a Bot API server behind a
+    /// prefix).
+    base: Arc<str>,
+}
+
+impl TelegramClient {
+    /// `timeout` bounds each method call and each read of a download.
+    pub fn new(api_url: &url::Url, timeout: Duration) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            matches!(api_url.scheme(), "http" | "https")
+                && api_url.host_str().is_some()
+                && api_url.query().is_none()
+                && api_url.fragment().is_none(),
+            "telegram.api_url must be an http(s) URL without query, got {api_url}"
+        );
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("mgbridge/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .read_timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            // Telegram never redirects; following one would send the token elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            http,
+            base: api_url.as_str().trim_end_matches('/').into(),
+        })
+    }
+
+    /// A handle for calls as one bot.
+    pub fn bot(&self, token: &BotToken) -> Bot {
+        Bot {
+            client: self.clone(),
+            token: token.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for TelegramClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelegramClient")
+            .field("api_url", &self.base)
+            .finish()
+    }
+}
+
+/// One bot's calls. Cheap to clone; no retries inside (the caller decides, with
+/// [`TelegramError::retry_after`] and [`TelegramError::is_transient`]).
+#[derive(Clone)]
+pub struct Bot {
+    client: TelegramClient,
+    token: BotToken,
+}
+
+impl fmt::Debug for Bot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bot").field("id", &self.id()).finish()
+    }
+}
+
+#[derive(Serialize)]
+struct NoParams {}
+
+impl Bot {
+    /// The bot's user id (the digits of its token).
+    pub fn id(&self) -> i64 {
+        self.token.bot_id()
+    }
+
+    /// Checks the token and says which bot it belongs to.
+    pub async fn get_me(&self) -> Result<User, TelegramError> {
+        self.call("getMe", &NoParams {}).await
+    }
+
+    pub async fn set_webhook(&self, request: &SetWebhook) -> Result<bool, TelegramError> {
+        self.call("setWebhook", request).await
+    }
+
+    pub async fn delete_webhook(&self, drop_pending_updates: bool) -> Result<bool, TelegramError> {
+        self.call(
+            "deleteWebhook",
+            &json!({ "drop_pending_updates": drop_pending_updates }),
+        )
+        .await
+    }
+
+    pub async fn get_webhook_info(&self) -> Result<WebhookInfo, TelegramError> {
+        self.call("getWebhookInfo", &NoParams {}).await
+    }
+
+    pub async fn send_message(&self, request: &SendMessage) -> Result<Message, TelegramError> {
+        self.call("sendMessage", request).await
+    }
+
+    pub async fn send_photo(&self, request: &SendMedia) -> Result<Message, TelegramError> {
+        self.send_media("sendPhoto", "photo", request).await
+    }
+
+    /// Any file, shown as a file (no preview or player).
+    pub async fn send_document(&self, request: &SendMedia) -> Result<Message, TelegramError> {
+        self.send_media("sendDocument", "document", request).await
+    }
+
+    /// MP3 or M4A, shown in the music player.
+    pub async fn send_audio(&self, request: &SendMedia) -> Result<Message, TelegramError> {
+        self.send_media("sendAudio", "audio", request).await
+    }
+
+    /// OGG/Opus (also MP3 and M4A), shown as a voice message.
+    pub async fn send_voice(&self, request: &SendMedia) -> Result<Message, TelegramError> {
+        self.send_media("sendVoice", "voice", request).await
+    }
+
+    /// MP4, shown with a player.
+    pub async fn send_video(&self, request: &SendMedia) -> Result<Message, TelegramError> {
+        self.send_media("sendVideo", "video", request).await
+    }
+
+    /// GIF or soundless MP4, looped.
+    pub async fn send_animation(&self, request: &SendMedia) -> Result<Message, TelegramError> {
+        self.send_media("sendAnimation", "animation", request).await
+    }
+
+    /// An album; Telegram answers with one message per item.
+    pub async fn send_media_group(
+        &self,
+        request: &SendMediaGroup,
+    ) -> Result<Vec<Message>, TelegramError> {
+        let mut uploads = Vec::new();
+        let mut items = Vec::with_capacity(request.media.len());
+        for (index, item) in request.media.iter().enumerate() {
+            let media = match &item.media {
+                InputFile::Url(text) | InputFile::FileId(text) => text.clone(),
+                InputFile::Upload(file) => {
+                    let name = format!("file{index}");
+                    let reference = format!("attach://{name}");
+                    uploads.push((name, file));
+                    reference
+                }
+            };
+            let mut object = json!({ "type": item.kind, "media": media });
+            if let Some(caption) = &item.caption {
+                object["caption"] = json!(caption);
+            }
+            if let Some(mode) = item.parse_mode {
+                object["parse_mode"] = json!(mode);
+            }
+            items.push(object);
+        }
+        let mut params = Map::new();
+        params.insert("chat_id".into(), json!(request.chat_id));
+        params.insert("media".into(), Value::Array(items));
+        if let Some(reply) = &request.reply_parameters {
+            params.insert("reply_parameters".into(), json!(reply));
+        }
+        if let Some(silent) = request.disable_notification {
+            params.insert("disable_notification".into(), json!(silent));
+        }
+        if uploads.is_empty() {
+            return self.call("sendMediaGroup", &params).await;
+        }
+        let mut form = form_of(params);
+        for (name, file) in uploads {
+            form = form.part(name, file_part(file));
+        }
+        self.call_multipart("sendMediaGroup", form).await
+    }
+
+    pub async fn edit_message_text(
+        &self,
+        request: &EditMessageText,
+    ) -> Result<Message, TelegramError> {
+        self.call("editMessageText", request).await
+    }
+
+    pub async fn edit_message_caption(
+        &self,
+        request: &EditMessageCaption,
+    ) -> Result<Message, TelegramError> {
+        self.call("editMessageCaption", request).await
+    }
+
+    /// Bots delete their own messages up to 48 hours old (and incoming ones in private chats).
+    pub async fn delete_message(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+    ) -> Result<bool, TelegramError> {
+        self.call(
+            "deleteMessage",
+            &json!({ "chat_id": chat_id, "message_id": message_id }),
+        )
+        .await
+    }
+
+    pub async fn set_message_reaction(
+        &self,
+        request: &SetMessageReaction,
+    ) -> Result<bool, TelegramError> {
+        self.call("setMessageReaction", request).await
+    }
+
+    /// Where to download a file from (`file_path`), for files up to 20 MB.
+    pub async fn get_file(&self, file_id: &str) -> Result<File, TelegramError> {
+        self.call("getFile", &json!({ "file_id": file_id })).await
+    }
+
+    /// Starts downloading `file_path` (from [`Bot::get_file`]); the body is streamed, never
+    /// held whole. Never hand the download URL to anyone else: it contains the token.
+    #[tracing::instrument(name = "telegram_download", skip_all, fields(bot = self.id()))]
+    pub async fn download_file(&self, file_path: &str) -> Result<FileDownload, TelegramError> {
+        // Paths come from Telegram (`photos/file_12.jpg`); anything else could rewrite the URL.
+        let plausible = !file_path.is_empty()
+            && !file_path.starts_with('/')
+            && !file_path.split('/').any(|segment| segment == "..")
+            && !file_path
+                .chars()
+                .any(|c| matches!(c, '?' | '#' | '%' | '\\') || c.is_control());
+        if !plausible {
+            return Err(TelegramError::Decode(
+                "that is not a file path Telegram gives".into(),
+            ));
+        }
+        let url = format!(
+            "{}/file/bot{}/{file_path}",
+            self.client.base,
+            self.token.expose()
+        );
+        let mut response = self
+            .client
+            .http
+            .get(url)
+            .timeout(DOWNLOAD_TIME_LIMIT)
+            .send()
+            .await
+            .map_err(|e| transport_error(e, &self.token))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = read_limited(&mut response, 64 * 1024, &self.token).await?;
+            return Err(self.failure("download", status, &body));
+        }
+        Ok(FileDownload {
+            response,
+            token: self.token.clone(),
+        })
+    }
+
+    async fn send_media(
+        &self,
+        method: &'static str,
+        field: &'static str,
+        request: &SendMedia,
+    ) -> Result<Message, TelegramError> {
+        let mut params = object_of(method, request, &self.token)?;
+        match &request.file {
+            InputFile::Url(text) | InputFile::FileId(text) => {
+                params.insert(field.into(), json!(text));
+                self.call(method, &params).await
+            }
+            InputFile::Upload(file) => {
+                let form = form_of(params).part(field, file_part(file));
+                self.call_multipart(method, form).await
+            }
+        }
+    }
+
+    fn method_url(&self, method: &str) -> String {
+        format!("{}/bot{}/{method}", self.client.base, self.token.expose())
+    }
+
+    async fn call<P: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: &P,
+    ) -> Result<T, TelegramError> {
+        // Encoded here rather than by reqwest so that a failure is ours to word.
+        let body = serde_json::to_vec(params).map_err(|e| {
+            TelegramError::Decode(scrub(&format!("{method}: cannot encode: {e}"), &self.token))
+        })?;
+        let request = self
+            .client
+            .http
+            .post(self.method_url(method))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        self.execute(method, request).await
+    }
+
+    async fn call_multipart<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        form: Form,
+    ) -> Result<T, TelegramError> {
+        let request = self
+            .client
+            .http
+            .post(self.method_url(method))
+            .multipart(form);
+        self.execute(method, request).await
+    }
+
+    #[tracing::instrument(name = "telegram", skip_all, fields(bot = self.id(), method = method))]
+    async fn execute<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, TelegramError> {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, &self.token))?;
+        let status = response.status();
+        let body = read_limited(&mut response, MAX_ANSWER, &self.token).await?;
+        drop(response);
+        let result = self.interpret(method, status, &body);
+        if let Err(error) = &result {
+            tracing::debug!(%error, "telegram call failed");
+        }
+        result
+    }
+
+    fn interpret<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        status: StatusCode,
+        body: &[u8],
+    ) -> Result<T, TelegramError> {
+        if !status.is_success() {
+            return Err(self.failure(method, status, body));
+        }
+        let envelope: Envelope = serde_json::from_slice(body).map_err(|_| {
+            TelegramError::Decode(format!(
+                "{method}: HTTP {}, not a Bot API answer",
+                status.as_u16()
+            ))
+        })?;
+        if !envelope.ok {
+            return Err(self.failure(method, status, body));
+        }
+        serde_json::from_value(envelope.result).map_err(|e| {
+            let text = format!("{method}: unexpected result: {e}");
+            TelegramError::Decode(scrub(&truncate(&text), &self.token))
+        })
+    }
+
+    /// An error answer: the Bot API's JSON when there is one, else the bare status.
+    fn failure(&self, method: &str, status: StatusCode, body: &[u8]) -> TelegramError {
+        let envelope = serde_json::from_slice::<Envelope>(body)
+            .ok()
+            .filter(|e| !e.ok);
+        let code = envelope
+            .as_ref()
+            .and_then(|e| e.error_code)
+            .unwrap_or(i64::from(status.as_u16()));
+        if code == 401 || status == StatusCode::UNAUTHORIZED {
+            return TelegramError::Unauthorized;
+        }
+        let Some(envelope) = envelope else {
+            // An nginx page in front of a failing Bot API, or not a Bot API at all.
+            return TelegramError::Api {
+                code,
+                description: format!(
+                    "{method}: HTTP {} without a Bot API answer",
+                    status.as_u16()
+                ),
+                retry_after: None,
+                migrate_to_chat_id: None,
+            };
+        };
+        let parameters = envelope.parameters.unwrap_or_default();
+        TelegramError::Api {
+            code,
+            description: scrub(
+                &truncate(
+                    envelope
+                        .description
+                        .as_deref()
+                        .unwrap_or("no description given"),
+                ),
+                &self.token,
+            ),
+            retry_after: parameters.retry_after,
+            migrate_to_chat_id: parameters.migrate_to_chat_id,
+        }
+    }
+}
+
+/// A file being downloaded. Read it with [`FileDownload::chunk`], or pass it on whole with
+/// [`FileDownload::into_body`] (as an upload body, or an axum body with `Body::new`).
+pub struct FileDownload {
+    response: reqwest::Response,
+    token: BotToken,
+}
+
+impl FileDownload {
+    /// The size Telegram announced, when it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// The next piece of the file; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, TelegramError> {
+        self.response
+            .chunk()
+            .await
+            .map_err(|e| transport_error(e, &self.token))
+    }
+
+    /// The rest of the file as a streaming body. Its errors come from reqwest's body reader,
+    /// which never attaches a URL.
+    pub fn into_body(self) -> reqwest::Body {
+        reqwest::Body::from(self.response)
+    }
+}
+
+impl fmt::Debug for FileDownload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the response's own Debug: it prints the URL, token included.
+        f.debug_struct("FileDownload")
+            .field("bot", &self.token.bot_id())
+            .field("content_length", &self.content_length())
+            .finish()
+    }
+}
+
+/// `{"ok":…, "result":…}` or `{"ok":false, "error_code":…, "description":…, "parameters":…}`.
+#[derive(Deserialize)]
+struct Envelope {
+    ok: bool,
+    #[serde(default)]
+    result: Value,
+    #[serde(default)]
+    error_code: Option<i64>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    parameters: Option<ResponseParameters>,
+}
+
+#[derive(Default, Deserialize)]
+struct ResponseParameters {
+    #[serde(default)]
+    retry_after: Option<u64>,
+    #[serde(default)]
+    migrate_to_chat_id: Option<i64>,
+}
+
+async fn read_limited(
+    response: &mut reqwest::Response,
+    limit: usize,
+    token: &BotToken,
+) -> Result<Vec<u8>, TelegramError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(e, token))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(TelegramError::Decode(format!(
+                "the answer is bigger than {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// What went wrong on the wire, from an error stripped of its URL: the kind of failure and
+/// the innermost cause (hyper's and the OS's texts, which name no path).
+fn transport_error(error: reqwest::Error, token: &BotToken) -> TelegramError {
+    let error = error.without_url();
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off"
+    } else {
+        "request failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
+    let text = if cause.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {cause}")
+    };
+    TelegramError::Unreachable(scrub(&truncate(&text), token))
+}
+
+/// The last line of defence: no text we build may carry the token's secret.
+fn scrub(text: &str, token: &BotToken) -> String {
+    text.replace(token.secret_part(), "[redacted]")
+}
+
+fn truncate(text: &str) -> String {
+    match text.char_indices().nth(MAX_ERROR_TEXT) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn object_of<P: Serialize>(
+    method: &str,
+    params: &P,
+    token: &BotToken,
+) -> Result<Map<String, Value>, TelegramError> {
+    match serde_json::to_value(params) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(TelegramError::Decode(format!(
+            "{method}: parameters are not an object"
+        ))),
+        Err(e) => Err(TelegramError::Decode(scrub(
+            &format!("{method}: cannot encode: {e}"),
+            token,
+        ))),
+    }
+}
+
+/// Multipart fields as the Bot API reads them: strings as they are, anything else as JSON.
+fn form_of(params: Map<String, Value>) -> Form {
+    params
+        .into_iter()
+        .fold(Form::new(), |form, (name, value)| match value {
+            Value::Null => form,
+            Value::String(text) => form.text(name, text),
+            other => form.text(name, other.to_string()),
+        })
+}
+
+fn file_part(file: &UploadFile) -> Part {
+    let name = safe_file_name(&file.file_name);
+    let make = || {
+        Part::stream_with_length(
+            reqwest::Body::from(file.bytes.clone()),
+            file.bytes.len() as u64,
+        )
+        .file_name(name.clone())
+    };
+    match &file.mime_type {
+        // An unparsable MIME type is dropped rather than failing the send: Telegram sniffs.
+        Some(mime) => make().mime_str(mime).unwrap_or_else(|_| make()),
+        None => make(),
+    }
+}
+
+/// Telegram reads the multipart `filename` as raw UTF-8 and cuts it at `;`; reqwest passes
+/// CR and LF through. Keep the name readable and the header whole.
+fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '"' | '\\' | ';' | '/') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        "file".to_owned()
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn telegram_file_names_are_kept_readable_and_header_safe() {
+        assert_eq!(safe_file_name("Счёт №5.pdf"), "Счёт №5.pdf");
+        assert_eq!(safe_file_name("a\r\nb\".pdf"), "a__b_.pdf");
+        assert_eq!(safe_file_name("x;y.txt"), "x_y.txt");
+        assert_eq!(safe_file_name("  "), "file");
+    }
+
+    #[test]
+    fn telegram_error_texts_are_scrubbed_and_short() {
+        let token = BotToken::parse("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw").unwrap();
+        let text = scrub(
+            "bad https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
+            &token,
+        );
+        assert!(
+            !text.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+            "{text}"
+        );
+        assert_eq!(
+            truncate(&"é".repeat(400)).chars().count(),
+            MAX_ERROR_TEXT + 1
+        );
+    }
+
+    /// Callers spawn these on the multi-threaded runtime; this fails to compile if one is not.
+    #[test]
+    fn telegram_bot_futures_are_send() {
+        use super::super::types::*;
+        fn send<T: Send>(_: T) {}
+        let api = url::Url::parse("https://api.telegram.org").unwrap();
+        let token = BotToken::parse("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw").unwrap();
+        let bot = TelegramClient::new(&api, Duration::from_secs(5))
+            .unwrap()
+            .bot(&token);
+        let media = SendMedia::new(1, InputFile::Upload(UploadFile::new("a", vec![1])));
+        let group = SendMediaGroup {
+            chat_id: 1,
+            media: vec![InputMedia::new(MediaKind::Photo, media.file.clone())],
+            reply_parameters: None,
+            disable_notification: None,
+        };
+        send(bot.get_me());
+        send(bot.set_webhook(&SetWebhook {
+            url: api.clone(),
+            secret_token: "s".into(),
+            allowed_updates: vec![],
+            max_connections: None,
+            drop_pending_updates: None,
+        }));
+        send(bot.send_message(&SendMessage::new(1, "x")));
+        send(bot.send_photo(&media));
+        send(bot.send_media_group(&group));
+        send(bot.download_file("a/b"));
+    }
+
+    #[test]
+    fn telegram_client_refuses_odd_api_urls() {
+        let ok = url::Url::parse("https://api.telegram.org").unwrap();
+        let client = TelegramClient::new(&ok, Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            format!("{client:?}"),
+            "TelegramClient { api_url: \"https://api.telegram.org\" }"
+        );
+        let bad = url::Url::parse("ftp://api.telegram.org").unwrap();
+        assert!(TelegramClient::new(&bad, Duration::from_secs(5)).is_err());
+    }
+}
