@@ -6,10 +6,13 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, in their own layer: source edits then rebuild only the crate itself.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+# (Cargo.toml names a bench target, so a stand-in file must exist for the manifest to load.)
+RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+    && echo 'fn main() {}' > benches/mg_rate.rs \
     && cargo build --release --locked --bin mgbridge \
-    && rm -rf src
+    && rm -rf src benches
 COPY src src
+COPY benches benches
 COPY migrations migrations
 COPY templates templates
 COPY static static

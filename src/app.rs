@@ -12,11 +12,15 @@ use axum_csrf::{CsrfConfig, Key, SameSite};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
+use crate::bridge::channels::Channels;
 use crate::bridge::connect::{Connector, ModuleIdentity};
+use crate::bridge::mg_access::MgAccess;
 use crate::config::Settings;
 use crate::crm::address::CrmPolicy;
 use crate::crm::CrmClient;
 use crate::crypto::{self, Cipher, KeySource, MasterKey};
+use crate::messenger::telegram::TelegramClient;
+use crate::mg::MgClient;
 use crate::store::{sqlite_file, Backend, Store};
 use crate::web::{self, AppState};
 
@@ -37,6 +41,10 @@ impl Application {
         let store = connect_store(&settings, &master_key).await?;
         store.migrate().await?;
         let state = app_state(&settings, store.clone(), &master_key)?;
+        // Channel settings declared by this build reach MG in the background: start-up must
+        // not wait on MG.
+        let channels = state.channels.clone();
+        tokio::spawn(async move { channels.reconcile_all().await });
         let router = web::router(
             state,
             Duration::from_secs(settings.server.request_timeout_seconds),
@@ -128,6 +136,21 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
         Duration::from_secs(settings.crm.timeout_seconds),
         !settings.crm.allow_private_networks,
     )?;
+    let channels = Channels {
+        mg: MgAccess {
+            mg: MgClient::new(&settings.mg)?,
+            crm: crm.clone(),
+            store: store.clone(),
+            module_code: settings.module.integration_code.clone(),
+        },
+        telegram: TelegramClient::new(
+            &settings.telegram.api_url,
+            Duration::from_secs(settings.telegram.timeout_seconds),
+        )?,
+        store: store.clone(),
+        base_url: settings.base_url(),
+        account_locks: Default::default(),
+    };
     let connector = Connector {
         policy: CrmPolicy::new(&settings.crm),
         crm,
@@ -142,6 +165,7 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
     Ok(AppState {
         store,
         connector: Arc::new(connector),
+        channels: Arc::new(channels),
         csrf: csrf_config(settings, key),
         module_name: settings.module.name.as_str().into(),
     })

@@ -5,10 +5,12 @@
 //!
 //! - [`cli`] → [`app`]: the command line, then building the service (key, store, clients,
 //!   router) and running it until SIGINT/SIGTERM.
-//! - [`web`]: axum handlers: the connect page, the settings page, the CRM's `activity`
-//!   callback, health checks.
-//! - [`bridge`]: the domain: connecting a CRM account (integration guide steps 4–7).
-//! - [`crm`]: the CRM's System API client and the SSRF guard in front of it.
+//! - [`web`]: axum handlers: the connect page, the settings page (bots), the CRM's
+//!   `activity` callback, health checks.
+//! - [`bridge`]: the domain: connecting a CRM account (integration guide steps 4–7), its
+//!   Telegram bots as MG channels (steps 8–10), MG calls with token recovery.
+//! - The clients of the three outside APIs: [`crm`] (System API, behind the SSRF guard),
+//!   [`mg`] (Transport API, rate-limited per token), [`messenger`] (Telegram Bot API).
 //! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both.
 //!
 //! Beside them: [`config`] (layered settings), [`crypto`] (secrets at rest), [`domain`]
@@ -21,6 +23,9 @@ pub mod config;
 pub mod crm;
 pub mod crypto;
 pub mod domain;
+pub mod messenger;
+pub mod mg;
+mod outbound;
 pub mod store;
 pub mod telemetry;
 pub mod web;

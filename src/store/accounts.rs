@@ -68,11 +68,14 @@ impl Store {
         row.map(|row| self.account_from_row(&row)).transpose()
     }
 
-    /// Accounts the CRM has switched on and not frozen.
+    /// Accounts the CRM has switched on and not frozen that have (or had) a bot: the ones
+    /// whose MG channels may need reconciling.
     #[tracing::instrument(skip(self))]
-    pub async fn list_enabled_accounts(&self) -> Result<Vec<Account>, StoreError> {
+    pub async fn list_enabled_accounts_with_channels(&self) -> Result<Vec<Account>, StoreError> {
         let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM account WHERE active = 1 AND frozen = 0 ORDER BY account_id"
+            "SELECT {ACCOUNT_COLUMNS} FROM account WHERE active = 1 AND frozen = 0 \
+             AND EXISTS (SELECT 1 FROM channel WHERE channel.account_id = account.account_id) \
+             ORDER BY account_id"
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(|row| self.account_from_row(row)).collect()

@@ -88,6 +88,17 @@ async fn record_activity(
                 moved = new_url.is_some(),
                 "CRM activity recorded"
             );
+            if activity.is_enabled() {
+                // Re-activated: bring MG's channels in line, without making the CRM wait.
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Ok(Some(mut account)) =
+                        state.store.find_account_by_client_id(&client_id).await
+                    {
+                        state.channels.reconcile_account(&mut account).await;
+                    }
+                });
+            }
             Json(json!({"success": true})).into_response()
         }
         Ok(false) => failure(StatusCode::NOT_FOUND, "unknown clientId"),

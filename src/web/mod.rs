@@ -1,4 +1,5 @@
-//! HTTP: pages (connect, settings), the CRM's activity callback, health, static assets.
+//! HTTP: pages (connect; settings with the account's bots), the CRM's activity callback,
+//! health, static assets.
 //! Each module owns its routes; `router` stacks them with the cross-cutting layers.
 
 mod activity;
@@ -23,6 +24,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::PageError;
 
+use crate::bridge::channels::Channels;
 use crate::bridge::connect::Connector;
 use crate::store::Store;
 
@@ -35,6 +37,7 @@ const REQUEST_ID: &str = "x-request-id";
 pub struct AppState {
     pub store: Store,
     pub connector: Arc<Connector>,
+    pub channels: Arc<Channels>,
     pub csrf: CsrfConfig,
     /// The module name shown on every page.
     pub module_name: Arc<str>,
@@ -83,10 +86,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        // No scripts at all. No `form-action` either: browsers apply it to the redirect after
+        // a post too, and adding a bot ends in a redirect to the merchant's CRM.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'",
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'",
             ),
         ));
 

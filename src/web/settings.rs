@@ -1,57 +1,195 @@
-//! The account's settings page, `/settings/{clientId}`: the `accountUrl` the CRM links to.
+//! The account's settings page, `/settings/{clientId}` (the `accountUrl` the CRM links to):
+//! the account's state, its Telegram bots, and the forms that add and remove them.
 
 use askama::Template;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_csrf::CsrfToken;
+use serde::Deserialize;
 
 use super::pages::render;
 use super::{AppState, PageError};
+use crate::bridge::channels::{AddBotError, RemoveBotError};
 use crate::domain::ClientId;
+use crate::store::{Account, ChannelId};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/settings/{client_id}", get(show_settings))
+    Router::new()
+        .route("/settings/{client_id}", get(show_settings))
+        .route("/settings/{client_id}/bots", post(add_bot))
+        .route(
+            "/settings/{client_id}/bots/{channel_id}/remove",
+            post(remove_bot),
+        )
 }
 
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage<'a> {
     module_name: &'a str,
+    client_id: &'a str,
+    csrf_token: String,
     crm_url: &'a str,
     enabled: bool,
+    needs_reconnect: bool,
     status: &'static str,
     mg_endpoint: &'a str,
     connected_at: String,
+    bots: Vec<BotRow>,
+    error: Option<String>,
+}
+
+struct BotRow {
+    id: String,
+    username: String,
+    mg_channel_id: i64,
+    active: bool,
+    added_at: String,
+}
+
+#[derive(Deserialize)]
+struct AddBotForm {
+    #[serde(default)]
+    bot_token: String,
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+#[derive(Deserialize)]
+struct CsrfOnlyForm {
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+async fn account_of(state: &AppState, client_id: &str) -> Result<Account, PageError> {
+    let client_id = ClientId::parse(client_id).ok_or(PageError::NotFound)?;
+    state
+        .store
+        .find_account_by_client_id(&client_id)
+        .await?
+        .ok_or(PageError::NotFound)
 }
 
 async fn show_settings(
     State(state): State<AppState>,
+    token: CsrfToken,
     Path(client_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let client_id = ClientId::parse(&client_id).ok_or(PageError::NotFound)?;
-    let account = state
+    let account = account_of(&state, &client_id).await?;
+    settings_page(&state, token, &account, StatusCode::OK, None).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn add_bot(
+    State(state): State<AppState>,
+    token: CsrfToken,
+    Path(client_id): Path<String>,
+    form: Result<Form<AddBotForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let mut account = account_of(&state, &client_id).await?;
+    let Form(form) = form.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    if token.verify(&form.authenticity_token).is_err() {
+        return Err(PageError::Csrf);
+    }
+    match state.channels.add_bot(&mut account, &form.bot_token).await {
+        // Step 10 of the integration guide: back to the CRM, where the new channel's chats live.
+        Ok(_) => Ok(Redirect::to(account.crm_url.as_str()).into_response()),
+        Err(AddBotError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(error) => {
+            tracing::info!(reason = %error, "adding a bot refused");
+            let status = if error.is_input_error() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            settings_page(&state, token, &account, status, Some(error.to_string())).await
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn remove_bot(
+    State(state): State<AppState>,
+    token: CsrfToken,
+    Path((client_id, channel_id)): Path<(String, String)>,
+    form: Result<Form<CsrfOnlyForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let mut account = account_of(&state, &client_id).await?;
+    let Form(form) = form.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    if token.verify(&form.authenticity_token).is_err() {
+        return Err(PageError::Csrf);
+    }
+    let channel_id = ChannelId::parse(&channel_id).ok_or(PageError::NotFound)?;
+    let channel = state
         .store
-        .find_account_by_client_id(&client_id)
+        .find_channel(&account.id, &channel_id)
         .await?
         .ok_or(PageError::NotFound)?;
+    if !channel.active {
+        return Ok(Redirect::to(&format!("/settings/{client_id}")).into_response());
+    }
+    match state.channels.remove_bot(&mut account, &channel).await {
+        Ok(()) => Ok(Redirect::to(&format!("/settings/{client_id}")).into_response()),
+        Err(RemoveBotError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(error) => {
+            settings_page(
+                &state,
+                token,
+                &account,
+                StatusCode::BAD_GATEWAY,
+                Some(error.to_string()),
+            )
+            .await
+        }
+    }
+}
+
+async fn settings_page(
+    state: &AppState,
+    token: CsrfToken,
+    account: &Account,
+    status_code: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let status = match (account.activity.active, account.activity.freeze) {
         (_, true) => "Frozen by the CRM",
         (false, false) => "Switched off in the CRM",
         (true, false) => "Active",
     };
-    Ok(render(
-        StatusCode::OK,
-        &SettingsPage {
-            module_name: &state.module_name,
-            crm_url: account.crm_url.as_str(),
-            enabled: account.activity.is_enabled(),
-            status,
-            mg_endpoint: &account.mg_endpoint_url,
-            connected_at: format_unix(account.created_at),
-        },
-    ))
+    let bots = state
+        .store
+        .list_channels(&account.id)
+        .await?
+        .into_iter()
+        .map(|c| BotRow {
+            id: c.id.as_str().to_owned(),
+            username: c.bot_username,
+            mg_channel_id: c.mg_channel_id,
+            active: c.active,
+            added_at: format_unix(c.created_at),
+        })
+        .collect();
+    let csrf_token = token
+        .authenticity_token()
+        .map_err(|e| PageError::Internal(anyhow::anyhow!("CSRF token: {e:?}")))?;
+    let page = SettingsPage {
+        module_name: &state.module_name,
+        client_id: account.client_id.as_str(),
+        csrf_token,
+        crm_url: account.crm_url.as_str(),
+        enabled: account.activity.is_enabled(),
+        needs_reconnect: account.needs_reconnect,
+        status,
+        mg_endpoint: &account.mg_endpoint_url,
+        connected_at: format_unix(account.created_at),
+        bots,
+        error,
+    };
+    Ok((token, render(status_code, &page)).into_response())
 }
 
 fn format_unix(seconds: i64) -> String {

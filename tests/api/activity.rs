@@ -14,13 +14,7 @@ on_both_databases!(
 );
 
 async fn status_shown(app: &crate::helpers::TestApp, client_id: &str) -> String {
-    let html = app
-        .get(&format!("/settings/{client_id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    text_of(&html, "status").unwrap()
+    text_of(&app.settings_html(client_id).await, "status").unwrap()
 }
 
 async fn activity_switches_the_account_off_freezes_it_and_back_on(db: Db) {
@@ -63,12 +57,7 @@ async fn activity_follows_the_crm_to_its_new_address(db: Db) {
         ])
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let html = app
-        .get(&format!("/settings/{client_id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.settings_html(&client_id).await;
     assert_eq!(text_of(&html, "crm-url").unwrap(), "https://acme.simla.com");
     assert_eq!(app.account_count().await, 1);
 }

@@ -131,6 +131,24 @@ async fn screenshot(client: &Client, name: &str) {
     }
 }
 
+/// Clicks a submit button and waits until the browser is on the page the form led to
+/// (a click can return before the navigation it starts has finished).
+async fn click(client: &Client, css: &str) {
+    let before = client.current_url().await.unwrap();
+    let element = client.find(Locator::Css(css)).await.unwrap();
+    element.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while client.current_url().await.unwrap() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the form did not lead anywhere from {before}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The new document is there once it can be queried.
+    client.find(Locator::Css("body")).await.unwrap();
+}
+
 async fn value_of(client: &Client, css: &str) -> String {
     let field = client.find(Locator::Css(css)).await.unwrap();
     field.prop("value").await.unwrap().unwrap_or_default()
@@ -152,12 +170,7 @@ async fn a_merchant_connects_and_lands_on_the_settings_page() {
     assert_eq!(key.attr("type").await.unwrap().as_deref(), Some("password"));
     key.send_keys(API_KEY).await.unwrap();
     screenshot(c, "connect").await;
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[type=submit]").await;
 
     // The browser followed the 303 to /settings/{clientId}.
     let url = c.current_url().await.unwrap();
@@ -198,12 +211,7 @@ async fn a_failure_is_shown_on_the_form() {
     url_field.send_keys(&app.crm.url).await.unwrap();
     let key = c.find(Locator::Css("input[name=api_key]")).await.unwrap();
     key.send_keys(API_KEY).await.unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[type=submit]").await;
 
     let error = c.find(Locator::Css("#error")).await.unwrap();
     let message = error.text().await.unwrap();
@@ -213,6 +221,45 @@ async fn a_failure_is_shown_on_the_form() {
     assert_eq!(value_of(c, "input[name=crm_url]").await, app.crm.url);
     assert_eq!(value_of(c, "input[name=api_key]").await, "");
     assert_eq!(app.account_count().await, 0);
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_merchant_adds_a_bot_and_returns_to_the_crm() {
+    let app = spawn_app(Db::Sqlite).await;
+    let client_id = app.connect_fake_crm().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    let settings = format!("{}/settings/{client_id}", app.address);
+    c.goto(&settings).await.unwrap();
+    let field = c.find(Locator::Css("#bot_token")).await.unwrap();
+    assert_eq!(
+        field.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
+    field.send_keys(crate::fake_telegram::TOKEN).await.unwrap();
+    click(c, "#add-bot button[type=submit]").await;
+
+    // Step 10: the browser is back in the CRM.
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.as_str().trim_end_matches('/'), app.crm.url);
+
+    // The settings page now lists the bot with its MG channel.
+    c.goto(&settings).await.unwrap();
+    let row = c.find(Locator::Css("tr.bot")).await.unwrap();
+    let text = row.text().await.unwrap();
+    assert!(
+        text.contains(&format!("@{}", crate::fake_telegram::BOT_USERNAME)),
+        "{text}"
+    );
+    assert!(text.contains("Active"), "{text}");
+    assert!(
+        text.contains(&app.mg.channels()[0].id.to_string()),
+        "{text}"
+    );
+    screenshot(c, "settings-with-bot").await;
 
     browser.close().await;
 }

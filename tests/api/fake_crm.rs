@@ -51,6 +51,8 @@ pub struct FakeCrmState {
     pub versions: Vec<&'static str>,
     pub edit: EditMode,
     pub mg_token: String,
+    /// `info.mgTransport.endpointUrl` (tests point it at the fake MG).
+    pub mg_endpoint: String,
     /// Every route answers like nginx for an unknown account.
     pub not_a_crm: bool,
     /// How long every answer waits (for tests of in-flight requests).
@@ -75,6 +77,7 @@ impl FakeCrm {
             versions: vec!["3.0", "4.0", "5.0"],
             edit: EditMode::Success,
             mg_token: MG_TOKEN.to_owned(),
+            mg_endpoint: MG_ENDPOINT.to_owned(),
             not_a_crm: false,
             delay: std::time::Duration::ZERO,
             requests: Vec::new(),
@@ -257,14 +260,14 @@ async fn edit_module(
         )
             .into_response();
     }
-    let (mode, token) = {
+    let (mode, token, endpoint) = {
         let s = state.lock().unwrap();
-        (s.edit.clone(), s.mg_token.clone())
+        (s.edit.clone(), s.mg_token.clone(), s.mg_endpoint.clone())
     };
     match mode {
         EditMode::Success => (
             StatusCode::CREATED,
-            Json(json!({"success": true, "info": {"mgTransport": {"endpointUrl": MG_ENDPOINT, "token": token}}})),
+            Json(json!({"success": true, "info": {"mgTransport": {"endpointUrl": endpoint, "token": token}}})),
         )
             .into_response(),
         EditMode::PaymentRequired => (

@@ -12,6 +12,8 @@ use secrecy::SecretString;
 use sqlx::Connection;
 
 use crate::fake_crm::FakeCrm;
+use crate::fake_mg::FakeMg;
+use crate::fake_telegram::FakeTelegram;
 
 /// Set by `.ci/run` (and by `scripts/test` when Postgres is reachable).
 pub const POSTGRES_ENV: &str = "MGBRIDGE_TEST_POSTGRES_URL";
@@ -135,6 +137,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub crm: FakeCrm,
+    pub telegram: FakeTelegram,
+    pub mg: FakeMg,
     pub database: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -146,8 +150,12 @@ pub async fn spawn_app(db: Db) -> TestApp {
 pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     init_test_logging();
     let crm = FakeCrm::start().await;
+    let telegram = FakeTelegram::with_bot().await;
+    let mg = FakeMg::start().await;
+    crm.set(|s| s.mg_endpoint = mg.url.clone());
     let database = TestDatabase::new(db).await;
     let mut settings = test_settings(&database.url, db);
+    settings.telegram.api_url = telegram.api_url();
     tweak(&mut settings);
     let app = Application::build(settings)
         .await
@@ -168,6 +176,8 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestAp
         client,
         store,
         crm,
+        telegram,
+        mg,
         database,
         shutdown: Some(tx),
     }
@@ -233,6 +243,49 @@ impl TestApp {
             .strip_prefix("/settings/")
             .expect("redirect to the settings page")
             .to_owned()
+    }
+
+    /// The settings page's HTML.
+    pub async fn settings_html(&self, client_id: &str) -> String {
+        self.get(&format!("/settings/{client_id}"))
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Submits the settings page's add-bot form, as a browser would.
+    pub async fn add_bot(&self, client_id: &str, bot_token: &str) -> FormPage {
+        let html = self.settings_html(client_id).await;
+        let csrf = input_value(&html, "authenticity_token").expect("the form has a CSRF token");
+        let response = self
+            .client
+            .post(format!("{}/settings/{client_id}/bots", self.address))
+            .form(&[
+                ("bot_token", bot_token),
+                ("authenticity_token", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        FormPage::read(response).await
+    }
+
+    /// Presses a bot's Remove button.
+    pub async fn remove_bot(&self, client_id: &str, channel_id: &str) -> FormPage {
+        let html = self.settings_html(client_id).await;
+        let csrf = input_value(&html, "authenticity_token").expect("the page has a CSRF token");
+        let response = self
+            .client
+            .post(format!(
+                "{}/settings/{client_id}/bots/{channel_id}/remove",
+                self.address
+            ))
+            .form(&[("authenticity_token", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        FormPage::read(response).await
     }
 
     pub async fn post_activity(&self, form: &[(&str, &str)]) -> reqwest::Response {

@@ -3,8 +3,13 @@
 
 mod activity;
 mod browser;
+mod channels;
 mod connect;
 mod fake_crm;
+mod fake_mg;
+mod fake_telegram;
 mod helpers;
+mod mg_client;
 mod service;
 mod ssrf;
+mod telegram_client;

@@ -1,0 +1,431 @@
+//! Telegram bots as MessageGateway channels (integration guide steps 8–10): adding a bot,
+//! removing it, and keeping MG's copy of each channel's settings in step with the code.
+//!
+//! Adding touches three systems (Telegram, MG, our store); each step that fails undoes the
+//! steps before it, so a failure leaves nothing half-made.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::RngCore;
+use secrecy::ExposeSecret;
+
+use super::channel_settings::{settings_hash, telegram_channel_settings};
+use super::mg_access::{MgAccess, MgAccessError};
+use crate::messenger::telegram::{
+    Bot, BotToken, BotTokenError, SetWebhook, TelegramClient, TelegramError,
+};
+use crate::mg::{ActivateChannelRequest, MgChannelId, MgError, UpdateChannelRequest};
+use crate::store::{Account, Channel, NewChannel, Store};
+
+/// The updates a bot's webhook asks for; reactions arrive only when listed.
+pub const ALLOWED_UPDATES: [&str; 3] = ["message", "edited_message", "message_reaction"];
+
+/// An active MG channel we do not know is deactivated only once it is this old: a bot being
+/// added right now (here or on another replica) is active in MG a moment before it is stored.
+const STRAY_GRACE: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Clone, Debug)]
+pub struct Channels {
+    pub mg: MgAccess,
+    pub telegram: TelegramClient,
+    pub store: Store,
+    /// `server.public_url` without a trailing slash; webhooks are `{base_url}/telegram/{key}`.
+    pub base_url: String,
+    /// One account's channel changes (add, remove, reconcile) run one at a time in this
+    /// process, so a reconcile never sees a half-added bot.
+    pub account_locks: AccountLocks,
+}
+
+/// A lock per account, made on first use.
+#[derive(Clone, Debug, Default)]
+pub struct AccountLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl AccountLocks {
+    async fn lock(&self, account: &Account) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .0
+            .lock()
+            .expect("account lock map poisoned")
+            .entry(account.id.as_str().to_owned())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddBotError {
+    #[error("{0}")]
+    Token(#[from] BotTokenError),
+    #[error("The module is switched off or frozen in the CRM. Switch it on in the CRM's Marketplace, then add the bot.")]
+    AccountDisabled,
+    #[error("The chat gateway no longer accepts this account's token. Connect the CRM again, then add the bot.")]
+    NeedsReconnect,
+    #[error("Telegram does not accept this token. Copy it again from @BotFather (or issue a new one with /token).")]
+    TelegramRejected,
+    #[error("Telegram could not be reached ({0}). Try again in a minute.")]
+    TelegramUnreachable(String),
+    #[error("Telegram refused: {0}.")]
+    TelegramRefused(String),
+    #[error("The bot @{0} is already connected to another CRM account. Remove it there first.")]
+    TakenByAnotherAccount(String),
+    #[error("The chat gateway refused the channel: {0}.")]
+    MgRefused(String),
+    #[error("The chat gateway could not be reached ({0}). Try again in a minute.")]
+    MgUnreachable(String),
+    #[error("Something went wrong on our side. Try again in a few minutes.")]
+    Internal(#[source] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveBotError {
+    #[error("The chat gateway no longer accepts this account's token. Connect the CRM again, then remove the bot.")]
+    NeedsReconnect,
+    #[error(
+        "The chat gateway could not be reached ({0}). Nothing was removed; try again in a minute."
+    )]
+    MgUnreachable(String),
+    #[error("The chat gateway refused to remove the channel: {0}.")]
+    MgRefused(String),
+    #[error("Something went wrong on our side. Try again in a few minutes.")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<crate::store::StoreError> for AddBotError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<crate::store::StoreError> for RemoveBotError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl AddBotError {
+    /// Failures that come from what the merchant typed or did, rather than from a peer.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Token(_)
+                | Self::TelegramRejected
+                | Self::TakenByAnotherAccount(_)
+                | Self::AccountDisabled
+        )
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+fn describe_mg(e: MgAccessError) -> (bool, String) {
+    // (reachable, message)
+    match e {
+        MgAccessError::Mg(MgError::Unreachable(reason)) => (false, reason),
+        MgAccessError::Mg(MgError::RateLimited) => (false, "it is busy".into()),
+        MgAccessError::Mg(MgError::Api { status, errors }) if status >= 500 => {
+            (false, format!("HTTP {status}{}", join_errors(&errors)))
+        }
+        MgAccessError::Mg(MgError::Api { errors, status }) => (
+            true,
+            if errors.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                errors.join("; ")
+            },
+        ),
+        other => (true, other.to_string()),
+    }
+}
+
+fn join_errors(errors: &[String]) -> String {
+    if errors.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", errors.join("; "))
+    }
+}
+
+impl Channels {
+    fn webhook_url(&self, key: &str) -> String {
+        format!("{}/telegram/{key}", self.base_url)
+    }
+
+    /// Adds the bot whose token the merchant pasted, or updates and re-activates it when this
+    /// account had it before. Returns the stored channel.
+    #[tracing::instrument(skip_all, fields(crm = %account.crm_url))]
+    pub async fn add_bot(
+        &self,
+        account: &mut Account,
+        raw_token: &str,
+    ) -> Result<Channel, AddBotError> {
+        let token = BotToken::parse(raw_token)?;
+        let _guard = self.account_locks.lock(account).await;
+        if account.needs_reconnect {
+            return Err(AddBotError::NeedsReconnect);
+        }
+        if !account.activity.is_enabled() {
+            return Err(AddBotError::AccountDisabled);
+        }
+        let bot = self.telegram.bot(&token);
+        let me = bot.get_me().await.map_err(from_telegram)?;
+        let username = me.username.clone().unwrap_or_else(|| me.id.to_string());
+        if let Some(owner) = self.store.account_of_active_bot(me.id).await? {
+            if owner != account.id {
+                return Err(AddBotError::TakenByAnotherAccount(username));
+            }
+        }
+        let existing = self.store.find_channel_by_bot(&account.id, me.id).await?;
+        let was_live = existing.as_ref().is_some_and(|c| c.active);
+        // A known bot keeps its webhook address and secret: re-adding is idempotent.
+        let (key, secret) = match &existing {
+            Some(c) => (
+                c.webhook_key.clone(),
+                c.webhook_secret.expose_secret().to_owned(),
+            ),
+            None => (random_hex(16), random_hex(32)),
+        };
+
+        let url = url::Url::parse(&self.webhook_url(&key))
+            .map_err(|e| AddBotError::Internal(e.into()))?;
+        bot.set_webhook(&SetWebhook {
+            url,
+            secret_token: secret.clone().into(),
+            allowed_updates: ALLOWED_UPDATES.iter().map(|s| s.to_string()).collect(),
+            max_connections: None,
+            drop_pending_updates: None,
+        })
+        .await
+        .map_err(from_telegram)?;
+
+        let settings = telegram_channel_settings();
+        let request = ActivateChannelRequest {
+            id: existing.as_ref().map(|c| MgChannelId(c.mg_channel_id)),
+            r#type: "telegram".into(),
+            name: Some(format!("@{username}")),
+            external_id: Some(me.id.to_string()),
+            avatar_url: None,
+            settings: Some(settings.clone()),
+        };
+        let activated = self
+            .mg
+            .call(account, |api| {
+                let request = request.clone();
+                async move { api.activate_channel(&request).await }
+            })
+            .await;
+        let mg_channel_id = match activated {
+            Ok(answer) => answer.id,
+            Err(e) => {
+                if !was_live {
+                    self.undo_webhook(&bot).await;
+                }
+                return Err(match e {
+                    MgAccessError::NeedsReconnect => AddBotError::NeedsReconnect,
+                    e => match describe_mg(e) {
+                        (true, msg) => AddBotError::MgRefused(msg),
+                        (false, msg) => AddBotError::MgUnreachable(msg),
+                    },
+                });
+            }
+        };
+
+        let saved = self
+            .store
+            .save_channel(&NewChannel {
+                account_id: &account.id,
+                bot_id: me.id,
+                bot_username: &username,
+                bot_token: token.expose(),
+                webhook_key: &key,
+                webhook_secret: &secret,
+                mg_channel_id: mg_channel_id.0,
+                settings_hash: &settings_hash(&settings),
+            })
+            .await;
+        let channel_id = match saved {
+            Ok(id) => id,
+            Err(e) => {
+                if !was_live {
+                    let _ = self.mg.api(account).deactivate_channel(mg_channel_id).await;
+                    self.undo_webhook(&bot).await;
+                }
+                return Err(e.into());
+            }
+        };
+        tracing::info!(bot = %username, mg_channel = mg_channel_id.0, "bot added");
+        self.store
+            .find_channel(&account.id, &channel_id)
+            .await?
+            .ok_or_else(|| AddBotError::Internal(anyhow::anyhow!("the channel just saved is gone")))
+    }
+
+    async fn undo_webhook(&self, bot: &Bot) {
+        if let Err(e) = bot.delete_webhook(false).await {
+            tracing::warn!(error = %e, "could not remove the webhook set for a bot that was not added");
+        }
+    }
+
+    /// Deactivates the channel in MG, removes the bot's webhook, and marks it removed.
+    #[tracing::instrument(skip_all, fields(crm = %account.crm_url))]
+    pub async fn remove_bot(
+        &self,
+        account: &mut Account,
+        channel: &Channel,
+    ) -> Result<(), RemoveBotError> {
+        let id = MgChannelId(channel.mg_channel_id);
+        match self
+            .mg
+            .call(
+                account,
+                |api| async move { api.deactivate_channel(id).await },
+            )
+            .await
+        {
+            Ok(_) => {}
+            // Already gone in MG: nothing left to deactivate there.
+            Err(MgAccessError::Mg(MgError::Api { status, .. }))
+                if status == 404 || status == 400 =>
+            {
+                tracing::warn!(
+                    mg_channel = id.0,
+                    "MG does not know the channel any more; removing it here"
+                );
+            }
+            Err(MgAccessError::NeedsReconnect) => return Err(RemoveBotError::NeedsReconnect),
+            Err(e) => {
+                return Err(match describe_mg(e) {
+                    (true, msg) => RemoveBotError::MgRefused(msg),
+                    (false, msg) => RemoveBotError::MgUnreachable(msg),
+                })
+            }
+        }
+        match BotToken::parse(channel.bot_token.expose_secret()) {
+            Ok(token) => {
+                if let Err(e) = self.telegram.bot(&token).delete_webhook(false).await {
+                    // The channel is gone in MG either way; a stale webhook only gets 404s.
+                    tracing::warn!(error = %e, bot = %channel.bot_username, "could not remove the bot's webhook");
+                }
+            }
+            Err(_) => tracing::warn!(bot = %channel.bot_username, "stored bot token is malformed"),
+        }
+        self.store.deactivate_channel(&channel.id).await?;
+        tracing::info!(bot = %channel.bot_username, "bot removed");
+        Ok(())
+    }
+
+    /// Brings MG's copy of the account's channels in line with the code: updates the settings
+    /// of every active channel whose stored hash differs, and deactivates active MG channels we
+    /// no longer know (RetailCRM's own transport does the same). Errors are logged, not fatal.
+    #[tracing::instrument(skip_all, fields(crm = %account.crm_url))]
+    pub async fn reconcile_account(&self, account: &mut Account) {
+        if !account.activity.is_enabled() || account.needs_reconnect {
+            return;
+        }
+        let _guard = self.account_locks.lock(account).await;
+        let settings = telegram_channel_settings();
+        let hash = settings_hash(&settings);
+        let channels = match self.store.list_channels(&account.id).await {
+            Ok(channels) => channels,
+            Err(e) => return tracing::error!(error = ?e, "reconcile: listing channels failed"),
+        };
+        for channel in channels
+            .iter()
+            .filter(|c| c.active && c.settings_hash != hash)
+        {
+            let id = MgChannelId(channel.mg_channel_id);
+            let request = UpdateChannelRequest {
+                r#type: Some("telegram".into()),
+                name: Some(format!("@{}", channel.bot_username)),
+                external_id: Some(channel.bot_id.to_string()),
+                avatar_url: None,
+                settings: Some(settings.clone()),
+            };
+            let result = self
+                .mg
+                .call(account, |api| {
+                    let request = request.clone();
+                    async move { api.update_channel(id, &request).await }
+                })
+                .await;
+            match result {
+                Ok(_) => {
+                    if let Err(e) = self
+                        .store
+                        .set_channel_settings_hash(&channel.id, &hash)
+                        .await
+                    {
+                        tracing::error!(error = ?e, "reconcile: storing the settings hash failed");
+                    } else {
+                        tracing::info!(bot = %channel.bot_username, "channel settings updated in MG");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, bot = %channel.bot_username, "reconcile: updating channel settings failed")
+                }
+            }
+        }
+        self.deactivate_strays(account, &channels).await;
+    }
+
+    async fn deactivate_strays(&self, account: &mut Account, ours: &[Channel]) {
+        let listed = self
+            .mg
+            .call(account, |api| async move {
+                api.list_channels(&Default::default()).await
+            })
+            .await;
+        let Ok(listed) = listed else {
+            return tracing::warn!("reconcile: listing MG channels failed");
+        };
+        let settled_before = time::OffsetDateTime::now_utc() - STRAY_GRACE;
+        for mg_channel in listed.into_iter().filter(|c| c.is_active) {
+            let known = ours
+                .iter()
+                .any(|c| c.active && c.mg_channel_id == mg_channel.id.0);
+            // Without an activation time we cannot tell a stray from a bot being added.
+            let settled = mg_channel.activated_at.is_some_and(|t| t < settled_before);
+            if !known && settled {
+                let id = mg_channel.id;
+                match self.mg.api(account).deactivate_channel(id).await {
+                    Ok(_) => tracing::info!(
+                        mg_channel = id.0,
+                        "deactivated an MG channel this module no longer knows"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, mg_channel = id.0, "reconcile: deactivating a stray channel failed")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reconciles every enabled account that has bots (at start, in the background); an
+    /// account that never had a bot has no channel to bring in line.
+    pub async fn reconcile_all(&self) {
+        let accounts = match self.store.list_enabled_accounts_with_channels().await {
+            Ok(a) => a,
+            Err(e) => return tracing::error!(error = ?e, "reconcile: listing accounts failed"),
+        };
+        for mut account in accounts {
+            self.reconcile_account(&mut account).await;
+        }
+    }
+}
+
+fn from_telegram(e: TelegramError) -> AddBotError {
+    match e {
+        TelegramError::Unauthorized => AddBotError::TelegramRejected,
+        TelegramError::Unreachable(reason) => AddBotError::TelegramUnreachable(reason),
+        TelegramError::Api { description, .. } => AddBotError::TelegramRefused(description),
+        TelegramError::Decode(reason) => {
+            AddBotError::TelegramRefused(format!("an answer we could not read ({reason})"))
+        }
+    }
+}
