@@ -14,13 +14,10 @@ use secrecy::ExposeSecret;
 use super::channel_settings::{settings_hash, telegram_channel_settings};
 use super::mg_access::{MgAccess, MgAccessError};
 use crate::messenger::telegram::{
-    Bot, BotToken, BotTokenError, SetWebhook, TelegramClient, TelegramError,
+    Bot, BotToken, BotTokenError, SetWebhook, TelegramClient, TelegramError, BRIDGE_UPDATES,
 };
 use crate::mg::{ActivateChannelRequest, MgChannelId, MgError, UpdateChannelRequest};
-use crate::store::{Account, Channel, NewChannel, Store};
-
-/// The updates a bot's webhook asks for; reactions arrive only when listed.
-pub const ALLOWED_UPDATES: [&str; 3] = ["message", "edited_message", "message_reaction"];
+use crate::store::{Account, Channel, ChannelId, NewChannel, Store};
 
 /// An active MG channel we do not know is deactivated only once it is this old: a bot being
 /// added right now (here or on another replica) is active in MG a moment before it is stored.
@@ -158,13 +155,13 @@ impl Channels {
     }
 
     /// Adds the bot whose token the merchant pasted, or updates and re-activates it when this
-    /// account had it before. Returns the stored channel.
+    /// account had it before. Returns the stored channel's id.
     #[tracing::instrument(skip_all, fields(crm = %account.crm_url))]
     pub async fn add_bot(
         &self,
         account: &mut Account,
         raw_token: &str,
-    ) -> Result<Channel, AddBotError> {
+    ) -> Result<ChannelId, AddBotError> {
         let token = BotToken::parse(raw_token)?;
         let _guard = self.account_locks.lock(account).await;
         if account.needs_reconnect {
@@ -197,7 +194,7 @@ impl Channels {
         bot.set_webhook(&SetWebhook {
             url,
             secret_token: secret.clone().into(),
-            allowed_updates: ALLOWED_UPDATES.iter().map(|s| s.to_string()).collect(),
+            allowed_updates: BRIDGE_UPDATES.iter().map(|s| s.to_string()).collect(),
             max_connections: None,
             drop_pending_updates: None,
         })
@@ -260,10 +257,7 @@ impl Channels {
             }
         };
         tracing::info!(bot = %username, mg_channel = mg_channel_id.0, "bot added");
-        self.store
-            .find_channel(&account.id, &channel_id)
-            .await?
-            .ok_or_else(|| AddBotError::Internal(anyhow::anyhow!("the channel just saved is gone")))
+        Ok(channel_id)
     }
 
     async fn undo_webhook(&self, bot: &Bot) {

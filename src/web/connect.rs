@@ -11,7 +11,7 @@ use axum::{Form, Router};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
-use super::pages::render;
+use super::pages::{form_token, render};
 use super::{AppState, PageError};
 use crate::bridge::connect::ConnectError;
 
@@ -92,9 +92,7 @@ fn connect_page<'a>(
     crm_url: &'a str,
     error: Option<String>,
 ) -> Result<ConnectPage<'a>, PageError> {
-    let csrf = token
-        .authenticity_token()
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("CSRF token: {e:?}")))?;
+    let csrf = form_token(token)?;
     Ok(ConnectPage {
         module_name: &state.module_name,
         csrf_token: csrf,

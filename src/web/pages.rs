@@ -19,6 +19,14 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
     }
 }
 
+/// The hidden-field value that proves a form came from our page (its cookie is set by
+/// returning the `CsrfToken` with the response).
+pub fn form_token(token: &axum_csrf::CsrfToken) -> Result<String, super::PageError> {
+    token
+        .authenticity_token()
+        .map_err(|e| super::PageError::Internal(anyhow::anyhow!("CSRF token: {e:?}")))
+}
+
 /// A page that only says something (errors, not found).
 #[derive(Template)]
 #[template(path = "message.html")]

@@ -11,7 +11,7 @@ use axum::{Form, Router};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
-use super::pages::render;
+use super::pages::{form_token, render};
 use super::{AppState, PageError};
 use crate::bridge::channels::{AddBotError, RemoveBotError};
 use crate::domain::ClientId;
@@ -173,9 +173,7 @@ async fn settings_page(
             added_at: format_unix(c.created_at),
         })
         .collect();
-    let csrf_token = token
-        .authenticity_token()
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("CSRF token: {e:?}")))?;
+    let csrf_token = form_token(&token)?;
     let page = SettingsPage {
         module_name: &state.module_name,
         client_id: account.client_id.as_str(),
