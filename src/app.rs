@@ -138,7 +138,11 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
     )?;
     let channels = Channels {
         mg: MgAccess {
-            mg: MgClient::new(&settings.mg)?,
+            mg: if settings.crm.allow_private_networks {
+                MgClient::new(&settings.mg)?
+            } else {
+                MgClient::guarded(&settings.mg)?
+            },
             crm: crm.clone(),
             store: store.clone(),
             module_code: settings.module.integration_code.clone(),

@@ -176,6 +176,7 @@ impl Connector {
             ConnectError::ChatsNotEnabled("its answer has no MessageGateway endpoint".into())
         })?;
         let endpoint = parse_mg_endpoint(&endpoint_url)?;
+        self.check_mg_endpoint(&endpoint).await?;
         if token.trim().is_empty() {
             return Err(ConnectError::ChatsNotEnabled(
                 "its answer has an empty MessageGateway token".into(),
@@ -196,15 +197,26 @@ impl Connector {
         Ok(client_id)
     }
 
+    /// The MG endpoint comes from the CRM's answer: a CRM of the merchant's own (with
+    /// `crm.allowed_domains = "*"`) could name an internal address, and every later MG call
+    /// would go there. Same guard as for the CRM itself; the MG client re-checks on connect.
+    async fn check_mg_endpoint(&self, endpoint: &str) -> Result<(), ConnectError> {
+        if self.policy.allow_private_networks {
+            return Ok(());
+        }
+        let url = url::Url::parse(endpoint).map_err(|_| {
+            ConnectError::ChatsNotEnabled("its answer has no usable MessageGateway endpoint".into())
+        })?;
+        check_public_url(&url).await
+    }
+
     async fn check_address(&self, crm: &CrmUrl) -> Result<(), ConnectError> {
         if self.policy.allow_private_networks {
             return Ok(());
         }
         let url =
             url::Url::parse(crm.as_str()).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
-        let host = url.host_str().unwrap_or_default();
-        let port = url.port_or_known_default().unwrap_or(443);
-        match guard::check_host(host, port).await {
+        match guard::check_url(&url).await {
             Ok(_) => Ok(()),
             Err(e @ GuardError::Forbidden { .. }) => {
                 Err(ConnectError::BlockedAddress(capitalise(&e.to_string())))
@@ -292,6 +304,19 @@ fn join_message(message: &str, details: &[String]) -> String {
     }
 }
 
+/// Refuses an MG endpoint on a forbidden address (see `Connector::check_mg_endpoint`).
+async fn check_public_url(url: &url::Url) -> Result<(), ConnectError> {
+    match guard::check_url(url).await {
+        Ok(_) => Ok(()),
+        Err(e @ GuardError::Forbidden { .. }) => Err(ConnectError::ChatsNotEnabled(format!(
+            "its MessageGateway endpoint is not on the public internet: {e}"
+        ))),
+        Err(GuardError::Unresolvable { .. }) => Err(ConnectError::ChatsNotEnabled(
+            "its MessageGateway endpoint does not resolve".into(),
+        )),
+    }
+}
+
 fn parse_mg_endpoint(raw: &str) -> Result<String, ConnectError> {
     match url::Url::parse(raw.trim()) {
         Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {
@@ -336,6 +361,23 @@ mod tests {
         );
         let err = check_rights(&creds(&["integration_read"], &[])).unwrap_err();
         assert!(matches!(err, ConnectError::MissingScopes(ref m) if m == &["integration_write"]));
+    }
+
+    #[tokio::test]
+    async fn an_mg_endpoint_on_an_internal_address_is_refused() {
+        for endpoint in [
+            "http://10.0.0.5",
+            "https://169.254.169.254",
+            "http://[::1]:8080",
+        ] {
+            let err = check_public_url(&url::Url::parse(endpoint).unwrap())
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("not on the public internet"),
+                "{endpoint}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -103,6 +103,12 @@ pub async fn check_host(host: &str, port: u16) -> Result<Vec<SocketAddr>, GuardE
     Ok(addrs)
 }
 
+/// `check_host` for a URL's host and port.
+pub async fn check_url(url: &url::Url) -> Result<Vec<SocketAddr>, GuardError> {
+    let host = url.host_str().unwrap_or_default();
+    check_host(host, url.port_or_known_default().unwrap_or(443)).await
+}
+
 /// reqwest resolver that applies `check_host` to every connection it opens.
 #[derive(Debug, Clone, Default)]
 pub struct GuardedResolver;

@@ -57,19 +57,32 @@ impl fmt::Debug for MgClient {
 
 impl MgClient {
     pub fn new(settings: &MgSettings) -> anyhow::Result<Self> {
+        Self::build(settings, false)
+    }
+
+    /// Like `new`, but every connection first passes the SSRF guard (`crm::guard`): MG's
+    /// address comes from the CRM's answer, which a merchant's own CRM controls.
+    pub fn guarded(settings: &MgSettings) -> anyhow::Result<Self> {
+        Self::build(settings, true)
+    }
+
+    fn build(settings: &MgSettings, guarded: bool) -> anyhow::Result<Self> {
         anyhow::ensure!(
             settings.max_attempts > 0,
             "mg.max_attempts must be at least 1"
         );
         let timeout = Duration::from_secs(settings.timeout_seconds.max(1));
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .user_agent(concat!("mgbridge/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             // A redirect would carry X-Transport-Token to wherever it points (reqwest strips
             // only the standard credential headers): never follow one.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        if guarded {
+            http = http.dns_resolver(crate::crm::guard::resolver());
+        }
+        let http = http.build()?;
         let limiter = Limiter::new(
             settings.rate_limit_per_second,
             settings.rate_limit_burst,

@@ -99,3 +99,25 @@ async fn hosts_outside_the_allowed_domains_are_refused(db: Db) {
     );
     assert_eq!(app.account_count().await, 0);
 }
+
+/// MG's address comes from the CRM's answer; the guarded MG client will not call a name that
+/// resolves to loopback, even where an MG really listens.
+#[tokio::test]
+async fn the_guarded_mg_client_does_not_call_internal_addresses() {
+    let mg = crate::fake_mg::FakeMg::start().await;
+    let settings = crate::helpers::test_settings("sqlite::memory:", Db::Sqlite);
+    let client = mgbridge::mg::MgClient::guarded(&settings.mg).unwrap();
+    let port = mg.url.rsplit(':').next().unwrap();
+    let token = mgbridge::domain::MgToken::new(crate::fake_mg::TOKEN.to_owned());
+
+    let result = client
+        .api(&format!("http://localhost:{port}"), &token)
+        .list_channels(&Default::default())
+        .await;
+
+    assert!(
+        matches!(result, Err(mgbridge::mg::MgError::Unreachable(_))),
+        "{result:?}"
+    );
+    assert!(mg.requests().is_empty(), "nothing reached the fake MG");
+}
