@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use fake_mg::{max_in_window, FakeMg};
 use mgbridge::config::Settings;
 use mgbridge::domain::MgToken;
-use mgbridge::mg::{Customer, MgApi, MgChannelId, MgClient, NewMessage, SendMessageRequest};
+use mgbridge::mg::{MgApi, MgChannelId, MgClient};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -40,23 +40,6 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 fn token(n: usize) -> String {
     format!("bench-token-{n:04}-0123456789abcdef0123456789")
-}
-
-fn message(channel: MgChannelId, external_id: String) -> SendMessageRequest {
-    SendMessageRequest {
-        channel,
-        external_chat_id: "chat-99001".into(),
-        secondary_external_chat_ids: None,
-        customer: Some(Customer {
-            external_id: "u-5001".into(),
-            nickname: "anna_k".into(),
-            ..Default::default()
-        }),
-        message: NewMessage::text(external_id, "Is it available in blue?"),
-        originator: None,
-        quote: None,
-        reply_deadline: None,
-    }
 }
 
 /// CPU time in nanoseconds: (client threads, fake threads, whole process).
@@ -183,7 +166,8 @@ async fn scenario_a(fake: FakeMg, client: MgClient, sends: usize) -> Outcome {
     for n in 0..sends {
         let api = api.clone();
         tasks.push(tokio::spawn(async move {
-            api.send_message(&message(channel, format!("a-{n}"))).await
+            api.send_message(&fake_mg::text_message(channel, &format!("a-{n}")))
+                .await
         }));
     }
     let mut errors = 0;
@@ -225,7 +209,10 @@ async fn scenario_b(fake: FakeMg, client: MgClient, tokens: usize, sends: usize)
                         break;
                     }
                     let sent = api
-                        .send_message(&message(channel, format!("b-{}-{n}", channel.0)))
+                        .send_message(&fake_mg::text_message(
+                            channel,
+                            &format!("b-{}-{n}", channel.0),
+                        ))
                         .await;
                     if sent.is_err() {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -273,8 +260,11 @@ async fn baseline(fake: FakeMg, tokens: usize, sends: usize) -> Outcome {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             for n in 0..sends {
                 tick.tick().await;
-                let body =
-                    serde_json::to_vec(&message(channel, format!("c-{}-{n}", channel.0))).unwrap();
+                let body = serde_json::to_vec(&fake_mg::text_message(
+                    channel,
+                    &format!("c-{}-{n}", channel.0),
+                ))
+                .unwrap();
                 let sent = http
                     .post(&url)
                     .header("X-Transport-Token", &token)

@@ -1178,3 +1178,24 @@ fn base_of(headers: &HeaderMap) -> String {
         .unwrap_or("127.0.0.1");
     format!("http://{host}/download")
 }
+
+/// A customer's text message, as the tests and the benchmark send it.
+pub fn text_message(
+    channel: mgbridge::mg::MgChannelId,
+    external_id: &str,
+) -> mgbridge::mg::SendMessageRequest {
+    mgbridge::mg::SendMessageRequest {
+        channel,
+        external_chat_id: "chat-99001".into(),
+        secondary_external_chat_ids: None,
+        customer: Some(mgbridge::mg::Customer {
+            external_id: "u-5001".into(),
+            nickname: "anna_k".into(),
+            ..Default::default()
+        }),
+        message: mgbridge::mg::NewMessage::text(external_id, "Is it available in blue?"),
+        originator: None,
+        quote: None,
+        reply_deadline: None,
+    }
+}

@@ -38,23 +38,6 @@ async fn fake_and_api(max_attempts: u32) -> (FakeMg, MgApi, MgChannelId) {
     (fake, api, channel)
 }
 
-fn text_message(channel: MgChannelId, external_id: &str) -> SendMessageRequest {
-    SendMessageRequest {
-        channel,
-        external_chat_id: "chat-99001".into(),
-        secondary_external_chat_ids: None,
-        customer: Some(Customer {
-            external_id: "u-5001".into(),
-            nickname: "anna_k".into(),
-            ..Default::default()
-        }),
-        message: NewMessage::text(external_id, "Is it available in blue?"),
-        originator: None,
-        quote: None,
-        reply_deadline: None,
-    }
-}
-
 fn ack(channel: MgChannelId, id: i64) -> AckMessageRequest {
     AckMessageRequest {
         channel,
@@ -83,9 +66,12 @@ async fn concurrent_callers_stay_under_mgs_cap_and_do_not_slow_other_tokens() {
         let api = busy.clone();
         tasks.push(tokio::spawn(async move {
             for n in 0..150 / 20 + usize::from(task < 150 % 20) {
-                api.send_message(&text_message(channel, &format!("m-{task}-{n}")))
-                    .await
-                    .unwrap();
+                api.send_message(&crate::fake_mg::text_message(
+                    channel,
+                    &format!("m-{task}-{n}"),
+                ))
+                .await
+                .unwrap();
             }
         }));
     }
@@ -136,14 +122,14 @@ async fn a_429_is_retried_for_any_call_then_given_up() {
     let (fake, api, channel) = fake_and_api(3).await;
     // POST /messages is not repeated after a 5xx, but a 429 means MG did nothing.
     fake.fail_next(1, 429);
-    api.send_message(&text_message(channel, "m-1"))
+    api.send_message(&crate::fake_mg::text_message(channel, "m-1"))
         .await
         .unwrap();
     assert_eq!(fake.requests_to(&Method::POST, "/messages").len(), 2);
 
     fake.fail_next(3, 429);
     let err = api
-        .send_message(&text_message(channel, "m-2"))
+        .send_message(&crate::fake_mg::text_message(channel, "m-2"))
         .await
         .unwrap_err();
     assert_eq!(err, MgError::RateLimited);
@@ -211,7 +197,7 @@ async fn a_500_is_not_retried_for_calls_that_create_something() {
     let (fake, api, channel) = fake_and_api(5).await;
     fake.fail_next(1, 500);
     let err = api
-        .send_message(&text_message(channel, "m-1"))
+        .send_message(&crate::fake_mg::text_message(channel, "m-1"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -278,7 +264,7 @@ async fn error_bodies_are_read_whatever_their_shape() {
     );
     // A real answer of the fake: the channel does not exist.
     let err = api
-        .send_message(&text_message(MgChannelId(999), "m-1"))
+        .send_message(&crate::fake_mg::text_message(MgChannelId(999), "m-1"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -289,11 +275,11 @@ async fn error_bodies_are_read_whatever_their_shape() {
         }
     );
     // The same external_id twice: MG already has it.
-    api.send_message(&text_message(channel, "m-7"))
+    api.send_message(&crate::fake_mg::text_message(channel, "m-7"))
         .await
         .unwrap();
     let dup = api
-        .send_message(&text_message(channel, "m-7"))
+        .send_message(&crate::fake_mg::text_message(channel, "m-7"))
         .await
         .unwrap_err();
     assert!(dup.is_duplicate_external_id(), "{dup:?}");
@@ -309,7 +295,7 @@ async fn error_bodies_are_read_whatever_their_shape() {
 #[tokio::test]
 async fn delete_calls_carry_their_json_body() {
     let (fake, api, channel) = fake_and_api(3).await;
-    api.send_message(&text_message(channel, "m-1"))
+    api.send_message(&crate::fake_mg::text_message(channel, "m-1"))
         .await
         .unwrap();
     api.add_reaction(&AddReactionRequest {
@@ -363,7 +349,7 @@ async fn an_unreachable_mg_says_so_without_the_url_or_token() {
         &MgToken::new(TOKEN.to_owned()),
     );
     let err = api
-        .send_message(&text_message(MgChannelId(1), "m-1"))
+        .send_message(&crate::fake_mg::text_message(MgChannelId(1), "m-1"))
         .await
         .unwrap_err();
     let MgError::Unreachable(reason) = &err else {
@@ -385,7 +371,7 @@ async fn a_slow_mg_times_out_and_creating_calls_are_not_repeated() {
     fake.set(|s| s.delay = Duration::from_millis(1500));
     let start = Instant::now();
     let err = api
-        .send_message(&text_message(channel, "m-1"))
+        .send_message(&crate::fake_mg::text_message(channel, "m-1"))
         .await
         .unwrap_err();
     assert!(
@@ -1151,7 +1137,8 @@ async fn every_request_the_client_sends_validates_against_the_openapi_schema() {
 #[test]
 fn the_schema_check_catches_wrong_field_names_and_values() {
     let openapi = OpenApi::load();
-    let valid = serde_json::to_value(text_message(MgChannelId(305), "m-1")).unwrap();
+    let valid =
+        serde_json::to_value(crate::fake_mg::text_message(MgChannelId(305), "m-1")).unwrap();
     assert_eq!(
         openapi.violations("SendMessage", &valid),
         Vec::<String>::new()
