@@ -392,14 +392,14 @@ fn main() {
     println!("| (c) CPU per call | client threads | fake MG threads | whole process |");
     println!("|---|---:|---:|---:|");
     for (name, outcome) in [
-        ("(a) MgApi::send_message, 1 token:", &a),
+        ("(a) MgApi::send_message, 1 token:".to_owned(), &a),
         (
-            "baseline, plain reqwest paced by a timer, 1 token:",
+            "baseline, plain reqwest paced by a timer, 1 token:".to_owned(),
             &base_low,
         ),
-        ("(b) MgApi::send_message, 200 tokens:", &b),
+        (format!("(b) MgApi::send_message, {tokens_b} tokens:"), &b),
         (
-            "baseline, plain reqwest paced by timers, 200 tokens:",
+            format!("baseline, plain reqwest paced by timers, {tokens_b} tokens:"),
             &base_high,
         ),
     ] {
