@@ -11,7 +11,7 @@ use axum::{Form, Router};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
-use super::pages::{form_token, render};
+use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
 use crate::bridge::connect::ConnectError;
 
@@ -75,11 +75,7 @@ async fn submit_connect_form(
         Err(ConnectError::Internal(e)) => Err(PageError::Internal(e)),
         Err(error) => {
             tracing::info!(reason = %error, "connect refused");
-            let status = if error.is_input_error() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
+            let status = refusal_status(error.is_input_error());
             let page = connect_page(&state, &token, form.crm_url.trim(), Some(error.to_string()))?;
             Ok((token, render(status, &page)).into_response())
         }

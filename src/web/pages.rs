@@ -27,6 +27,16 @@ pub fn form_token(token: &axum_csrf::CsrfToken) -> Result<String, super::PageErr
         .map_err(|e| super::PageError::Internal(anyhow::anyhow!("CSRF token: {e:?}")))
 }
 
+/// The status of a form shown again with an error: 422 when the merchant's input was the
+/// problem, 502 when a peer (CRM, MG, Telegram) was.
+pub fn refusal_status(input_error: bool) -> StatusCode {
+    if input_error {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::BAD_GATEWAY
+    }
+}
+
 /// A page that only says something (errors, not found).
 #[derive(Template)]
 #[template(path = "message.html")]

@@ -11,7 +11,7 @@ use axum::{Form, Router};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
-use super::pages::{form_token, render};
+use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
 use crate::bridge::channels::{AddBotError, RemoveBotError};
 use crate::domain::ClientId;
@@ -101,11 +101,7 @@ async fn add_bot(
         Err(AddBotError::Internal(e)) => Err(PageError::Internal(e)),
         Err(error) => {
             tracing::info!(reason = %error, "adding a bot refused");
-            let status = if error.is_input_error() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
+            let status = refusal_status(error.is_input_error());
             settings_page(&state, token, &account, status, Some(error.to_string())).await
         }
     }

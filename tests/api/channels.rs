@@ -271,14 +271,7 @@ async fn every_failure_to_add_a_bot_is_explained_and_undone(db: Db) {
         app.telegram.clear_failures();
         (case.arrange)(&app);
         let page = app.add_bot(&client_id, case.token).await;
-        assert_eq!(page.status, case.status, "{}: {page:?}", case.name);
-        assert!(
-            page.error_text().contains(case.message),
-            "{}: expected «{}» in «{}»",
-            case.name,
-            case.message,
-            page.error_text()
-        );
+        page.assert_refused(case.status, case.message, case.name);
         assert!(
             !page.body.contains(TOKEN),
             "{}: the token is never echoed",

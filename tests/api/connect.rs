@@ -186,14 +186,7 @@ async fn every_failure_is_explained_and_stores_nothing(db: Db) {
 
         let page = app.connect(&url, case.key).await;
 
-        assert_eq!(page.status, case.status, "{}: {page:?}", case.name);
-        assert!(
-            page.error_text().contains(case.message),
-            "{}: expected «{}» in «{}»",
-            case.name,
-            case.message,
-            page.error_text()
-        );
+        page.assert_refused(case.status, case.message, case.name);
         assert_eq!(
             page.crm_url_value.as_deref(),
             Some(url.as_str()),

@@ -335,6 +335,17 @@ impl FormPage {
         }
     }
 
+    /// Asserts the form came back with this status and an error saying `message`.
+    #[track_caller]
+    pub fn assert_refused(&self, status: StatusCode, message: &str, case: &str) {
+        assert_eq!(self.status, status, "{case}: {self:?}");
+        assert!(
+            self.error_text().contains(message),
+            "{case}: expected «{message}» in «{}»",
+            self.error_text()
+        );
+    }
+
     pub fn error_text(&self) -> &str {
         self.error
             .as_deref()
