@@ -6,9 +6,9 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, in their own layer: source edits then rebuild only the crate itself.
 COPY Cargo.toml Cargo.lock ./
-# (Cargo.toml names a bench target, so a stand-in file must exist for the manifest to load.)
+# (Cargo.toml names bench targets, so stand-in files must exist for the manifest to load.)
 RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
-    && echo 'fn main() {}' > benches/mg_rate.rs \
+    && echo 'fn main() {}' > benches/mg_rate.rs && echo 'fn main() {}' > benches/bridge.rs \
     && cargo build --release --locked --bin mgbridge \
     && rm -rf src benches
 COPY src src

@@ -11,10 +11,16 @@ use anyhow::Context;
 use axum_csrf::{CsrfConfig, Key, SameSite};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
 
+use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::channels::Channels;
 use crate::bridge::connect::{Connector, ModuleIdentity};
+use crate::bridge::ingest::Ingest;
+use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
+use crate::bridge::telegram_rate::TelegramRate;
+use crate::bridge::worker::Worker;
 use crate::config::Settings;
 use crate::crm::address::CrmPolicy;
 use crate::crm::CrmClient;
@@ -24,6 +30,9 @@ use crate::mg::MgClient;
 use crate::store::{sqlite_file, Backend, Store};
 use crate::web::{self, AppState};
 
+/// How long shutdown waits for deliveries in flight.
+const WORKER_STOP_WAIT: Duration = Duration::from_secs(20);
+
 /// The key file's name, beside the SQLite database.
 pub const KEY_FILE_NAME: &str = "mgbridge.key";
 
@@ -31,6 +40,9 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    /// The delivery worker's task and its stop switch (no task when `queue.concurrency` is 0).
+    worker: Option<tokio::task::JoinHandle<()>>,
+    stop_worker: watch::Sender<bool>,
 }
 
 impl Application {
@@ -40,7 +52,17 @@ impl Application {
         let master_key = master_key_for(&settings)?;
         let store = connect_store(&settings, &master_key).await?;
         store.migrate().await?;
+        if store.backend() == Backend::Sqlite {
+            // One process per SQLite file: leases left in it are a killed run's, so its
+            // in-flight jobs are taken up now rather than when the leases run out.
+            store.release_all_leases().await?;
+        }
         let state = app_state(&settings, store.clone(), &master_key)?;
+        let (stop_worker, stopped) = watch::channel(false);
+        let worker = (settings.queue.concurrency > 0).then(|| {
+            let worker = state.worker.clone();
+            tokio::spawn(worker.run(stopped))
+        });
         // Channel settings declared by this build reach MG in the background: start-up must
         // not wait on MG.
         let channels = state.channels.clone();
@@ -56,6 +78,8 @@ impl Application {
             listener,
             router,
             store,
+            worker,
+            stop_worker,
         })
     }
 
@@ -80,6 +104,19 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
+        // Every accepted webhook is stored; deliveries in flight finish (or are taken up again
+        // after a restart), and the leases are given back.
+        let _ = self.stop_worker.send(true);
+        if let Some(worker) = self.worker {
+            if tokio::time::timeout(WORKER_STOP_WAIT, worker)
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "deliveries still running at shutdown: they will be repeated after the restart"
+                );
+            }
+        }
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -136,21 +173,36 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
         Duration::from_secs(settings.crm.timeout_seconds),
         !settings.crm.allow_private_networks,
     )?;
-    let channels = Channels {
-        mg: MgAccess {
-            mg: if settings.crm.allow_private_networks {
-                MgClient::new(&settings.mg)?
-            } else {
-                MgClient::guarded(&settings.mg)?
-            },
-            crm: crm.clone(),
-            store: store.clone(),
-            module_code: settings.module.integration_code.clone(),
+    let mg = MgAccess {
+        mg: if settings.crm.allow_private_networks {
+            MgClient::new(&settings.mg)?
+        } else {
+            MgClient::guarded(&settings.mg)?
         },
-        telegram: TelegramClient::new(
-            &settings.telegram.api_url,
-            Duration::from_secs(settings.telegram.timeout_seconds),
-        )?,
+        crm: crm.clone(),
+        store: store.clone(),
+        module_code: settings.module.integration_code.clone(),
+    };
+    let telegram = TelegramClient::new(
+        &settings.telegram.api_url,
+        Duration::from_secs(settings.telegram.timeout_seconds),
+    )?;
+    let wake = Arc::new(Notify::new());
+    let metrics = Arc::new(Metrics::default());
+    let worker = Worker {
+        store: store.clone(),
+        mg: mg.clone(),
+        telegram: telegram.clone(),
+        telegram_rate: TelegramRate::new(&settings.telegram),
+        avatars: AvatarLinks::from_master(key, settings.server.public_url.clone()),
+        settings: settings.queue.clone(),
+        owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()),
+        wake: wake.clone(),
+        metrics: metrics.clone(),
+    };
+    let channels = Channels {
+        mg,
+        telegram,
         store: store.clone(),
         base_url: settings.base_url(),
         account_locks: Default::default(),
@@ -167,6 +219,11 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
         },
     };
     Ok(AppState {
+        ingest: Ingest::start(store.clone(), wake),
+        directory: Default::default(),
+        worker: Arc::new(worker),
+        metrics,
+        delivery_mode: settings.mg.delivery,
         store,
         connector: Arc::new(connector),
         channels: Arc::new(channels),

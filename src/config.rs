@@ -28,6 +28,39 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub module: ModuleSettings,
     pub log: LogSettings,
+    pub queue: QueueSettings,
+}
+
+/// The durable queue and its workers (`store::queue`, `bridge::worker`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QueueSettings {
+    /// Jobs delivered at the same time by this process (each lane runs one at a time).
+    pub concurrency: u32,
+    /// How often an idle worker looks for due jobs it was not woken for (retries, other
+    /// replicas' webhooks).
+    pub poll_interval_ms: u64,
+    /// How long an account's and a job's lease lasts without a heartbeat: how soon a killed
+    /// replica's work is taken over.
+    pub lease_seconds: u64,
+    /// Attempts before a job is reported as failed.
+    pub max_attempts: u32,
+    /// Retry backoff: the first wait, and the longest.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// A job still not delivered this long after it was accepted is reported as failed.
+    pub max_age_hours: u64,
+    /// Finished jobs are kept this long (dedupe of redelivered webhooks), then deleted.
+    pub keep_done_hours: u64,
+}
+
+/// How MG's `message_sent` webhook is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMode {
+    /// Queue it, answer `{"async": true}`, confirm with `POST /messages/ack`.
+    Async,
+    /// Send it inside the request and answer `external_message_id`.
+    Sync,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -49,6 +82,11 @@ pub struct DatabaseSettings {
 pub struct TelegramSettings {
     pub api_url: Url,
     pub timeout_seconds: u64,
+    /// Sends one bot may make per second, all chats together (Telegram: about 30).
+    pub bot_messages_per_second: u32,
+    /// Sends per second into one chat (Telegram: about 1), and the short burst allowed first.
+    pub chat_messages_per_second: u32,
+    pub chat_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -58,6 +96,7 @@ pub struct MgSettings {
     pub rate_limit_window_margin_ms: u64,
     pub timeout_seconds: u64,
     pub max_attempts: u32,
+    pub delivery: DeliveryMode,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

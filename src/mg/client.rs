@@ -33,6 +33,9 @@ const BACKOFF_BASE: Duration = Duration::from_millis(200);
 const BACKOFF_CAP: Duration = Duration::from_millis(3200);
 /// A `Retry-After` longer than this is cut short (the attempt limit still applies).
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+/// A file download may take longer than an API call: 50 MB at a slow 200 KB/s.
+const DOWNLOAD_TIME_LIMIT: Duration = Duration::from_secs(300);
+const MAX_DOWNLOAD_REDIRECTS: usize = 3;
 
 /// The Transport API client of the whole process. Cloning is cheap (one `Arc`).
 #[derive(Clone)]
@@ -475,6 +478,61 @@ impl MgApi {
         decode(&body)
     }
 
+    /// Downloads a file by the URL MG gave for it (`FileInfo::download_url`), at most `limit`
+    /// bytes. The URL is public or pre-signed (§4.4), so it is fetched WITHOUT the token: it
+    /// may point at a storage host that must never see it. Not rate limited (the limit is the
+    /// API's) and not repeated (the caller's job is). Redirects are followed by hand, a few
+    /// hops, since no credential rides along; the URL is never put in an error (it may carry
+    /// a signature).
+    pub async fn download(&self, url: &str, limit: u64) -> Result<Bytes, MgError> {
+        let mut url = parse_download_url(url)?;
+        for _ in 0..=MAX_DOWNLOAD_REDIRECTS {
+            let mut response = self
+                .client
+                .inner
+                .http
+                .get(url.clone())
+                .timeout(DOWNLOAD_TIME_LIMIT)
+                .send()
+                .await
+                .map_err(|e| MgError::Unreachable(describe_transport_error(&e)))?;
+            let status = response.status();
+            if status.is_redirection() {
+                let next = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|location| url.join(location).ok())
+                    .ok_or_else(|| MgError::Decode("a file redirect without a target".into()))?;
+                url = parse_download_url(next.as_str())?;
+                continue;
+            }
+            if !status.is_success() {
+                // A storage host's error page is not MG's `errors` shape: keep the status only.
+                return Err(MgError::Api {
+                    status: status.as_u16(),
+                    errors: vec!["the file could not be downloaded".into()],
+                });
+            }
+            if response.content_length().is_some_and(|len| len > limit) {
+                return Err(too_big(limit));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| MgError::Unreachable(describe_transport_error(&e)))?
+            {
+                if (body.len() + chunk.len()) as u64 > limit {
+                    return Err(too_big(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Ok(Bytes::from(body));
+        }
+        Err(MgError::Decode("too many redirects for a file".into()))
+    }
+
     // ---- The retry loop -------------------------------------------------------------------
 
     async fn call(&self, mut call: Call) -> Result<Bytes, MgError> {
@@ -645,6 +703,24 @@ fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(seconds).min(RETRY_AFTER_CAP))
 }
 
+/// Only web URLs are fetched (a `file://` or odd scheme from a bad answer is refused).
+fn parse_download_url(text: &str) -> Result<url::Url, MgError> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
+        _ => Err(MgError::Decode("the file's URL is not a web URL".into())),
+    }
+}
+
+fn too_big(limit: u64) -> MgError {
+    MgError::Api {
+        status: 413,
+        errors: vec![format!(
+            "the file is larger than {} MB",
+            limit / (1024 * 1024)
+        )],
+    }
+}
+
 /// `since`/`until` as MG's query wants them: UTC with microseconds.
 fn query_time(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
@@ -751,6 +827,7 @@ mod tests {
             rate_limit_window_margin_ms: 10,
             timeout_seconds: 5,
             max_attempts: 3,
+            delivery: crate::config::DeliveryMode::Async,
         };
         let api = MgClient::new(&settings)
             .unwrap()

@@ -13,7 +13,9 @@ mod client;
 mod error;
 mod limiter;
 mod types;
+mod webhook;
 
 pub use client::{MgApi, MgClient, UploadBody};
 pub use error::MgError;
 pub use types::*;
+pub use webhook::*;

@@ -55,6 +55,15 @@ impl Store {
         row.map(|row| self.account_from_row(&row)).transpose()
     }
 
+    pub async fn find_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE account_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.account_from_row(&row)).transpose()
+    }
+
     #[tracing::instrument(skip(self))]
     pub async fn find_account_by_client_id(
         &self,

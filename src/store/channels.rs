@@ -112,6 +112,53 @@ impl Store {
         row.map(|row| self.channel_from_row(&row)).transpose()
     }
 
+    /// The channel with this id, whichever account it belongs to (the avatar route's links
+    /// name only the channel).
+    pub async fn find_channel_by_id(
+        &self,
+        channel_id: &ChannelId,
+    ) -> Result<Option<Channel>, StoreError> {
+        let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channel WHERE channel_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(channel_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.channel_from_row(&row)).transpose()
+    }
+
+    /// The channel whose webhook path is `/telegram/{webhook_key}` (active or not: the caller
+    /// decides what an update for a removed bot means).
+    pub async fn find_channel_by_webhook_key(
+        &self,
+        webhook_key: &str,
+    ) -> Result<Option<Channel>, StoreError> {
+        let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channel WHERE webhook_key = $1");
+        let row = sqlx::query(&sql)
+            .bind(webhook_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.channel_from_row(&row)).transpose()
+    }
+
+    /// The account's channel that is MG channel `mg_channel_id` (newest first if a bot was
+    /// removed and added again).
+    pub async fn find_channel_by_mg_id(
+        &self,
+        account_id: &AccountId,
+        mg_channel_id: i64,
+    ) -> Result<Option<Channel>, StoreError> {
+        let sql = format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channel WHERE account_id = $1 AND mg_channel_id = $2 \
+             ORDER BY active DESC, updated_at DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(account_id.as_str())
+            .bind(mg_channel_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.channel_from_row(&row)).transpose()
+    }
+
     /// The account an active bot currently serves, if any.
     #[tracing::instrument(skip(self))]
     pub async fn account_of_active_bot(

@@ -4,6 +4,8 @@
 
 mod accounts;
 mod channels;
+mod queue;
+mod sent;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -15,6 +17,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{Account, ConnectedAccount};
 pub use channels::{secret_eq, Channel, ChannelId, NewChannel};
+pub use queue::now_ms;
+pub use queue::{ClaimedJob, JobKind, NewJob, QueueStats};
+pub use sent::SentPart;
 
 use crate::crypto::Cipher;
 

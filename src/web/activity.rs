@@ -89,6 +89,8 @@ async fn record_activity(
                 "CRM activity recorded"
             );
             if activity.is_enabled() {
+                // Traffic that waited while the account was off flows again now.
+                state.worker.wake.notify_one();
                 // Re-activated: bring MG's channels in line, without making the CRM wait.
                 let state = state.clone();
                 tokio::spawn(async move {

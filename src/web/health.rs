@@ -1,4 +1,4 @@
-//! Liveness (the process answers) and readiness (the database answers too).
+//! Liveness (the process answers), readiness (the database answers too), and metrics.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,6 +16,19 @@ pub fn router() -> Router<AppState> {
             get(|| async { Json(json!({"status": "ok"})) }),
         )
         .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics))
+}
+
+/// Prometheus text: delivery counters of this process, queue depth of the whole database.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let queue = state.store.queue_stats().await.ok();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(queue),
+    )
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {

@@ -1,13 +1,16 @@
 //! HTTP: pages (connect; settings with the account's bots), the CRM's activity callback,
-//! health, static assets.
+//! the Telegram and MG webhooks, health and metrics, static assets.
 //! Each module owns its routes; `router` stacks them with the cross-cutting layers.
 
 mod activity;
+mod avatar;
 mod connect;
+mod directory;
 mod error;
 mod health;
 mod pages;
 mod settings;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +29,10 @@ pub use error::PageError;
 
 use crate::bridge::channels::Channels;
 use crate::bridge::connect::Connector;
+use crate::bridge::ingest::Ingest;
+use crate::bridge::metrics::Metrics;
+use crate::bridge::worker::Worker;
+use crate::config::DeliveryMode;
 use crate::store::Store;
 
 /// Form posts are a few hundred bytes; refuse anything much larger before reading it.
@@ -36,6 +43,14 @@ const REQUEST_ID: &str = "x-request-id";
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Webhooks → durable jobs (group commit).
+    pub ingest: Ingest,
+    /// Channels and accounts webhooks named, cached briefly.
+    pub directory: Arc<directory::Directory>,
+    /// The delivery worker: woken by the activity callback, used directly in sync mode.
+    pub worker: Arc<Worker>,
+    pub metrics: Arc<Metrics>,
+    pub delivery_mode: DeliveryMode,
     pub connector: Arc<Connector>,
     pub channels: Arc<Channels>,
     pub csrf: CsrfConfig,
@@ -100,6 +115,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(settings::router())
         .merge(activity::router())
         .merge(health::router())
+        .merge(webhooks::router())
+        .merge(avatar::router())
         .merge(pages::assets_router())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BODY))

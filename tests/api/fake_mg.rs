@@ -124,6 +124,14 @@ pub struct FakeFile {
     pub source_url: Option<String>,
 }
 
+/// A download of a file's bytes from its (token-less) URL.
+#[derive(Clone, Debug)]
+pub struct Download {
+    pub file_id: String,
+    /// Whether the request carried `X-Transport-Token` (it must not: the URL is public).
+    pub had_token: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct FakeTemplate {
     pub channel: i64,
@@ -152,6 +160,8 @@ pub struct FakeMgState {
     pub messages: Vec<FakeMessage>,
     pub files: Vec<FakeFile>,
     pub templates: Vec<FakeTemplate>,
+    /// Downloads of files by the URL `GET /files/{id}` gives, in order.
+    pub downloads: Vec<Download>,
     admitted: HashMap<String, VecDeque<Instant>>,
     /// (channel, external_id) of every message, for the duplicate check.
     message_keys: HashSet<(i64, String)>,
@@ -192,6 +202,7 @@ impl FakeMg {
             messages: Vec::new(),
             files: Vec::new(),
             templates: Vec::new(),
+            downloads: Vec::new(),
             admitted: HashMap::new(),
             message_keys: HashSet::new(),
             next_channel_id: 1,
@@ -225,6 +236,10 @@ impl FakeMg {
             .route("/files/upload", post(upload_file))
             .route("/files/upload_by_url", post(upload_file_by_url))
             .route("/files/{id}", get(get_file));
+        // Files are served outside the API (no token, no rate limit), as MG's storage does.
+        let downloads = Router::new()
+            .route("/download/files/{id}", get(download_file))
+            .with_state(state.clone());
         let app = Router::new()
             .nest(PREFIX, api)
             .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
@@ -232,7 +247,8 @@ impl FakeMg {
                 state.clone(),
                 front_door,
             ))
-            .with_state(state.clone());
+            .with_state(state.clone())
+            .merge(downloads);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -296,6 +312,24 @@ impl FakeMg {
             activations: 1,
         });
         id
+    }
+
+    /// A file as if uploaded before (an operator's attachment); returns its id.
+    pub fn add_file(&self, mime_type: &str, bytes: impl Into<Bytes>) -> String {
+        let mut s = self.state.lock().unwrap();
+        let file = FakeFile {
+            id: new_file_id(s.files.len() + 1),
+            mime_type: mime_type.to_owned(),
+            bytes: bytes.into(),
+            source_url: None,
+        };
+        let id = file.id.clone();
+        s.files.push(file);
+        id
+    }
+
+    pub fn downloads(&self) -> Vec<Download> {
+        self.state.lock().unwrap().downloads.clone()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -1168,6 +1202,27 @@ async fn get_file(
     match s.files.iter().find(|f| f.id == id) {
         Some(f) => Json(file_json(&base_of(&headers), f)).into_response(),
         None => error(StatusCode::NOT_FOUND, "File not found"),
+    }
+}
+
+/// The bytes at the URL `file_json` gives.
+async fn download_file(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    s.downloads.push(Download {
+        file_id: id.clone(),
+        had_token: headers.contains_key("x-transport-token"),
+    });
+    match s.files.iter().find(|f| f.id == id) {
+        Some(f) => (
+            [(header::CONTENT_TYPE, f.mime_type.clone())],
+            f.bytes.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

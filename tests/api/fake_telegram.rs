@@ -173,6 +173,8 @@ pub struct FakeTelegramState {
     blocked_chats: Vec<i64>,
     /// Incoming messages a reply may point at (the bots' own are known anyway).
     known_messages: Vec<(i64, i64)>,
+    /// Each user's profile photo: (side in pixels, file id) per size, smallest first.
+    profile_photos: HashMap<i64, Vec<(u32, String)>>,
     next_message_id: i64,
     next_file: u64,
 }
@@ -266,6 +268,21 @@ impl FakeTelegram {
             bytes: bytes.into(),
         });
         file_id
+    }
+
+    /// Gives `user_id` a profile photo in these sizes (square side in pixels, the file's
+    /// bytes), smallest first, as `getUserProfilePhotos` lists them; returns the file ids.
+    pub fn set_profile_photo(&self, user_id: i64, sizes: &[(u32, &[u8])]) -> Vec<String> {
+        let sizes: Vec<(u32, String)> = sizes
+            .iter()
+            .map(|(side, bytes)| {
+                let path = format!("profile_photos/{user_id}_{side}.jpg");
+                (*side, self.put_file(&path, bytes.to_vec()))
+            })
+            .collect();
+        let ids = sizes.iter().map(|(_, id)| id.clone()).collect();
+        self.state().profile_photos.insert(user_id, sizes);
+        ids
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -581,6 +598,30 @@ fn answer(
             });
             ok(json!(true))
         }
+        "getuserprofilephotos" => {
+            let Some(user_id) = int(params, "user_id") else {
+                return bad_request("Bad Request: user_id is empty");
+            };
+            let photos: Vec<Value> = s
+                .profile_photos
+                .get(&user_id)
+                .map(|sizes| {
+                    let sizes = sizes
+                        .iter()
+                        .map(|(side, file_id)| {
+                            let size = s.files.iter().find(|f| &f.file_id == file_id);
+                            json!({
+                                "file_id": file_id, "file_unique_id": format!("u-{file_id}"),
+                                "width": side, "height": side,
+                                "file_size": size.map_or(0, |f| f.bytes.len()),
+                            })
+                        })
+                        .collect();
+                    vec![Value::Array(sizes)]
+                })
+                .unwrap_or_default();
+            ok(json!({"total_count": photos.len(), "photos": photos}))
+        }
         "getfile" => {
             let id = string(params, "file_id").unwrap_or_default();
             match s.files.iter().find(|f| f.file_id == id) {
@@ -678,13 +719,21 @@ fn send(
     let mut file_ids = Vec::new();
     let text = string(params, "text");
     let caption = string(params, "caption");
+    let html = string(params, "parse_mode").is_some_and(|m| m.eq_ignore_ascii_case("html"));
+    if let Some(error) = [&text, &caption]
+        .into_iter()
+        .flatten()
+        .find_map(|t| html.then(|| html_error(t)).flatten())
+    {
+        return bad_request(&format!("Bad Request: can't parse entities: {error}"));
+    }
     match field {
         None => match &text {
             None => return bad_request("Bad Request: message text is empty"),
             Some(t) if t.trim().is_empty() => {
                 return bad_request("Bad Request: message text is empty")
             }
-            Some(t) if t.chars().count() > 4096 => {
+            Some(t) if shown_len(t, html) > 4096 => {
                 return bad_request("Bad Request: message is too long")
             }
             Some(t) => {
@@ -692,7 +741,7 @@ fn send(
             }
         },
         Some(field) => {
-            if caption.as_ref().is_some_and(|c| c.chars().count() > 1024) {
+            if caption.as_ref().is_some_and(|c| shown_len(c, html) > 1024) {
                 return bad_request("Bad Request: message caption is too long");
             }
             let Some(file) = input_file(s, params.get(field), files, field) else {
@@ -713,6 +762,62 @@ fn send(
         s, token, bot, method, chat_id, params, content, reply, text, caption, file_ids,
     );
     ok(message)
+}
+
+/// Telegram's limits count the text shown: with HTML, without tags and with entities decoded.
+fn shown_len(text: &str, html: bool) -> usize {
+    if !html {
+        return text.chars().count();
+    }
+    let mut shown = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => shown.push(c),
+            _ => {}
+        }
+    }
+    shown
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .chars()
+        .count()
+}
+
+/// Why Telegram would refuse `text` as HTML: a `<` that opens no supported tag, or a `&` that
+/// starts no entity (so unescaped user text is caught).
+fn html_error(text: &str) -> Option<String> {
+    const TAGS: &str =
+        "b strong i em u ins s strike del span tg-spoiler a tg-emoji code pre blockquote";
+    for (at, c) in text.char_indices() {
+        let rest = &text[at..];
+        if c == '<' {
+            let name: String = rest[1..]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if !TAGS.split(' ').any(|t| t == name) || !rest.contains('>') {
+                return Some(format!(
+                    "Unsupported start tag \"{name}\" at byte offset {at}"
+                ));
+            }
+        } else if c == '&' {
+            let entity = ["&lt;", "&gt;", "&amp;", "&quot;", "&#"]
+                .iter()
+                .any(|e| rest.starts_with(e));
+            if !entity {
+                return Some(format!(
+                    "Can't find end of the entity starting at byte offset {at}"
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn send_media_group(

@@ -125,6 +125,13 @@ pub fn test_settings(database_url: &str, db: Db) -> Settings {
     settings.crm.timeout_seconds = 5;
     settings.module.integration_code = "mg-acme".into();
     settings.module.name = "Acme Messenger".into();
+    // Deliveries are quick to wake and to retry in tests; Telegram's per-chat limit is raised so
+    // conversations need not wait a second per message (tests/api/bridge.rs checks the real one).
+    settings.queue.poll_interval_ms = 50;
+    settings.queue.retry_base_ms = 100;
+    settings.queue.retry_max_ms = 1_000;
+    settings.telegram.chat_messages_per_second = 100;
+    settings.telegram.chat_burst = 100;
     if db == Db::Postgres {
         // Postgres refuses to start without a configured key.
         settings.security.encryption_key = Some(SecretString::from("ab".repeat(32)));
@@ -190,6 +197,31 @@ fn init_test_logging() {
             tracing_subscriber::fmt().with_env_filter("debug").init();
         }
     });
+}
+
+/// A connected account with the fake bot added.
+#[derive(Debug, Clone)]
+pub struct Bridge {
+    pub client_id: String,
+    /// `/telegram/{webhook_key}`
+    pub webhook_path: String,
+    pub webhook_secret: String,
+    pub mg_channel_id: i64,
+}
+
+/// Polls `check` until it returns `Some` (10 s at most), for effects of background delivery.
+pub async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// What the connect page shows after a submit.
@@ -295,6 +327,84 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Connects the fake CRM and adds the fake bot: a working bridge, as a merchant sets it up.
+    pub async fn connect_with_bot(&self) -> Bridge {
+        let client_id = self.connect_fake_crm().await;
+        let page = self.add_bot(&client_id, crate::fake_telegram::TOKEN).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+        let webhook = self
+            .telegram
+            .webhook_of(crate::fake_telegram::TOKEN)
+            .expect("adding the bot set its webhook");
+        let path = url::Url::parse(&webhook.url).unwrap().path().to_owned();
+        let mg_channel_id = self
+            .mg
+            .channels()
+            .into_iter()
+            .find(|c| c.is_active)
+            .expect("adding the bot activated an MG channel")
+            .id;
+        Bridge {
+            client_id,
+            webhook_path: path,
+            webhook_secret: webhook.secret_token.expect("a secret token was set"),
+            mg_channel_id,
+        }
+    }
+
+    /// Telegram delivering an update to the bot's webhook, secret header included.
+    pub async fn post_telegram_update(
+        &self,
+        bridge: &Bridge,
+        update: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, bridge.webhook_path))
+            .header("X-Telegram-Bot-Api-Secret-Token", &bridge.webhook_secret)
+            .json(update)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// MessageGateway calling the registered webhookUrl for the account.
+    pub async fn post_mg_webhook(
+        &self,
+        client_id: &str,
+        webhook: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}/webhook/mg", self.address))
+            .header("Clientid", client_id)
+            .json(webhook)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Jobs in the queue by state, straight from the database.
+    pub async fn jobs_in_state(&self, state: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM job WHERE state = $1")
+            .bind(state)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Waits (10 s at most) until at least `n` jobs are in `state` (`done`, `failed`): a job is
+    /// marked after its effect is seen at the receiver.
+    pub async fn wait_for_jobs(&self, state: &str, n: i64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.jobs_in_state(state).await < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {n} jobs {state}: {} are",
+                self.jobs_in_state(state).await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     pub async fn account_count(&self) -> i64 {

@@ -2,14 +2,19 @@
 //! on loopback.
 
 mod activity;
+mod bridge;
 mod browser;
 mod channels;
 mod connect;
+mod crash;
 mod fake_crm;
 mod fake_mg;
 mod fake_telegram;
 mod helpers;
+mod inbound;
 mod mg_client;
+mod outbound;
 mod service;
+mod service_process;
 mod ssrf;
 mod telegram_client;

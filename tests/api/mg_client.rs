@@ -23,6 +23,7 @@ fn settings(max_attempts: u32, timeout_seconds: u64) -> MgSettings {
         rate_limit_window_margin_ms: 10,
         timeout_seconds,
         max_attempts,
+        delivery: mgbridge::config::DeliveryMode::Async,
     }
 }
 

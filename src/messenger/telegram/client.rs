@@ -23,7 +23,7 @@ use super::error::TelegramError;
 use super::token::BotToken;
 use super::types::{
     EditMessageCaption, EditMessageText, File, InputFile, Message, SendMedia, SendMediaGroup,
-    SendMessage, SetMessageReaction, SetWebhook, UploadFile, User, WebhookInfo,
+    SendMessage, SetMessageReaction, SetWebhook, UploadFile, User, UserProfilePhotos, WebhookInfo,
 };
 
 /// Biggest method answer we read. Ours are small; `sendMediaGroup` returns ten messages.
@@ -243,6 +243,20 @@ impl Bot {
     /// Where to download a file from (`file_path`), for files up to 20 MB.
     pub async fn get_file(&self, file_id: &str) -> Result<File, TelegramError> {
         self.call("getFile", &json!({ "file_id": file_id })).await
+    }
+
+    /// A user's profile pictures, newest first (`limit` 1..=100). Bots see the photos the
+    /// user's privacy settings show to everyone.
+    pub async fn get_user_profile_photos(
+        &self,
+        user_id: i64,
+        limit: u32,
+    ) -> Result<UserProfilePhotos, TelegramError> {
+        self.call(
+            "getUserProfilePhotos",
+            &json!({ "user_id": user_id, "limit": limit.clamp(1, 100) }),
+        )
+        .await
     }
 
     /// Starts downloading `file_path` (from [`Bot::get_file`]); the body is streamed, never
@@ -668,6 +682,7 @@ mod tests {
         send(bot.send_photo(&media));
         send(bot.send_media_group(&group));
         send(bot.download_file("a/b"));
+        send(bot.get_user_profile_photos(1, 1));
     }
 
     #[test]

@@ -428,6 +428,15 @@ pub struct File {
     pub file_path: Option<String>,
 }
 
+/// `getUserProfilePhotos`: each photo is its sizes, smallest first.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserProfilePhotos {
+    #[serde(default)]
+    pub total_count: u32,
+    #[serde(default)]
+    pub photos: Vec<Vec<PhotoSize>>,
+}
+
 /// `getWebhookInfo`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WebhookInfo {

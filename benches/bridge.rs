@@ -1,0 +1,1143 @@
+//! Benchmark of the durable webhook ingest and of the end-to-end path, against the real service
+//! binary run as a child process, on SQLite and on Postgres. Not a timed test; run it with
+//!
+//!     cargo bench --bench bridge
+//!
+//! Rows (sizes and the database list can be changed with MGBRIDGE_BENCH_UPDATES,
+//! MGBRIDGE_BENCH_CONNECTIONS, MGBRIDGE_BENCH_E2E, MGBRIDGE_BENCH_E2E_RATE, MGBRIDGE_BENCH_DBS;
+//! the service inherits the environment, so MGBRIDGE__DATABASE__MAX_CONNECTIONS=20 and the
+//! like try other settings):
+//!
+//! 1. bare: an axum handler answering 200 `{}` and doing nothing else, on its own 2-thread
+//!    tokio runtime in this process, loaded exactly like the service (same bodies, headers,
+//!    connections and count);
+//! 2. Telegram webhook ingest, durable, with the delivery worker off
+//!    (`MGBRIDGE__QUEUE__CONCURRENCY=0`): distinct updates over 1,000 private chats, sent by
+//!    64 keep-alive connections; every answer must be 200 `{}` and the job table must hold
+//!    exactly what was sent;
+//! 3. MG `message_sent` ingest, the same way; answers must be `{"async":true}`;
+//! 4. end to end with the worker on: a Telegram update in → `POST /messages` arriving at the
+//!    fake MG, at a steady rate below MG's 30 req/s cap;
+//! 5. resident memory of the service: idle after connect (VmRSS) and the peak under the ingest
+//!    load (VmHWM).
+//!
+//! Postgres: MGBRIDGE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
+//! each service gets a new database `mgbridge_bench_<uuid>`, dropped afterwards. When the server
+//! cannot be reached its rows say SKIPPED.
+//!
+//! Everything shares the machine's cores: the load generator and the fakes (this process) with
+//! the service (a child process) and the database server. Results and their meaning:
+//! BENCHMARKS.md.
+
+#[allow(dead_code)]
+#[path = "../tests/api/fake_crm.rs"]
+mod fake_crm;
+#[path = "../tests/api/fake_mg.rs"]
+mod fake_mg;
+#[path = "../tests/api/fake_telegram.rs"]
+mod fake_telegram;
+#[allow(dead_code)]
+#[path = "../tests/api/service_process.rs"]
+mod service_process;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+use fake_crm::FakeCrm;
+use fake_mg::FakeMg;
+use fake_telegram::FakeTelegram;
+use service_process::{connect_and_add_bot, service_env, ServiceProcess};
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// Private chats the ingest load is spread over.
+const INGEST_CHATS: i64 = 1_000;
+/// Chats of the end-to-end run.
+const E2E_CHATS: i64 = 50;
+/// Requests sent before each measured ingest run (new connections, caches, statements); they
+/// are stored too and counted in the job check.
+const WARM_UP: usize = 2_000;
+const TG_OK: &[u8] = b"{}";
+const MG_OK: &[u8] = b"{\"async\":true}";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+// ---- Load ------------------------------------------------------------------------------------
+
+/// Where a load goes and what it must be answered.
+struct Target {
+    url: String,
+    headers: HeaderMap,
+    expect: &'static [u8],
+}
+
+/// What a load run measured.
+struct Run {
+    sent: usize,
+    /// Answered 200 with exactly the expected body.
+    ok: usize,
+    /// The first few other answers, for the report.
+    errors: Vec<String>,
+    wall: Duration,
+    /// Per-request latency, send to whole answer read, in microseconds, sorted.
+    latencies: Vec<u32>,
+    cpu: Cpu,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.sent as f64 / self.wall.as_secs_f64()
+    }
+
+    fn percentile(&self, p: usize) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = (self.latencies.len() * p / 100).min(self.latencies.len() - 1);
+        self.latencies[i] as f64 / 1000.0
+    }
+
+    /// Average cores busy over the run.
+    fn cores(&self, ns: u64) -> f64 {
+        ns as f64 / self.wall.as_nanos() as f64
+    }
+
+    fn max_ms(&self) -> f64 {
+        self.latencies.last().copied().unwrap_or(0) as f64 / 1000.0
+    }
+}
+
+/// One keep-alive connection per client: each client has its own pool and sends one request at
+/// a time, so `clients.len()` connections carry the load, and keep them between runs.
+fn clients(n: usize) -> Vec<reqwest::Client> {
+    (0..n)
+        .map(|_| {
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Sends every body once, `clients.len()` at a time, each connection taking the next body as
+/// soon as its previous answer is read.
+async fn blast(
+    clients: &[reqwest::Client],
+    target: &Target,
+    bodies: Arc<Vec<Bytes>>,
+    service_pid: Option<u32>,
+) -> Run {
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = Cpu::now(service_pid);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for client in clients {
+        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
+        let (url, headers, expect) = (target.url.clone(), target.headers.clone(), target.expect);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(bodies.len() / 32);
+            let mut ok = 0usize;
+            let mut errors = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= bodies.len() {
+                    break;
+                }
+                let t0 = Instant::now();
+                let answer = client
+                    .post(&url)
+                    .headers(headers.clone())
+                    .body(bodies[i].clone())
+                    .send()
+                    .await;
+                let outcome = match answer {
+                    Ok(r) => {
+                        let status = r.status();
+                        match r.bytes().await {
+                            Ok(b) if status == 200 && b.as_ref() == expect => Ok(()),
+                            Ok(b) => Err(format!("{status} {}", String::from_utf8_lossy(&b))),
+                            Err(e) => Err(format!("{status}, body not read: {e}")),
+                        }
+                    }
+                    Err(e) => Err(format!("request failed: {e}")),
+                };
+                latencies.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                match outcome {
+                    Ok(()) => ok += 1,
+                    Err(e) if errors.len() < 3 => errors.push(e),
+                    Err(_) => {}
+                }
+            }
+            (latencies, ok, errors)
+        }));
+    }
+    let mut run = Run {
+        sent: bodies.len(),
+        ok: 0,
+        errors: Vec::new(),
+        wall: Duration::ZERO,
+        latencies: Vec::with_capacity(bodies.len()),
+        cpu: Cpu::default(),
+    };
+    for task in tasks {
+        let (latencies, ok, errors) = task.await.unwrap();
+        run.latencies.extend(latencies);
+        run.ok += ok;
+        run.errors.extend(errors);
+    }
+    run.wall = start.elapsed();
+    run.cpu = Cpu::now(service_pid).since(cpu);
+    run.latencies.sort_unstable();
+    run.errors.truncate(3);
+    run
+}
+
+// ---- Bodies ----------------------------------------------------------------------------------
+
+/// A customer's text message as Telegram posts it to a webhook.
+fn telegram_update(update_id: i64, chat_id: i64, message_id: i64, text: &str) -> Value {
+    json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id,
+            "from": {"id": chat_id, "is_bot": false, "first_name": "Anna", "username": format!("anna_{}", chat_id % 100_000), "language_code": "en"},
+            "chat": {"id": chat_id, "type": "private", "first_name": "Anna"},
+            "date": 1_790_000_000 + update_id % 1_000_000,
+            "text": text
+        }
+    })
+}
+
+fn ingest_chat(n: usize) -> i64 {
+    5_100_000_000 + (n as i64 % INGEST_CHATS)
+}
+
+/// `count` distinct updates starting at `first` (update ids and message ids never repeat).
+fn telegram_bodies(first: usize, count: usize) -> Arc<Vec<Bytes>> {
+    Arc::new(
+        (first..first + count)
+            .map(|n| {
+                let update = telegram_update(
+                    100_000_000 + n as i64,
+                    ingest_chat(n),
+                    n as i64 + 1,
+                    &format!("Hello! Is the blue one still available in size M? (#{n})"),
+                );
+                Bytes::from(serde_json::to_vec(&update).unwrap())
+            })
+            .collect(),
+    )
+}
+
+/// An operator's message as MG posts it to our webhook.
+fn mg_bodies(first: usize, count: usize, channel: i64) -> Arc<Vec<Bytes>> {
+    Arc::new(
+        (first..first + count)
+            .map(|n| {
+                let chat = ingest_chat(n).to_string();
+                let webhook = json!({
+                    "type": "message_sent",
+                    "meta": {"timestamp": 1_790_000_000 + n as i64},
+                    "data": {
+                        "id": 700_000 + n as i64, "channel_id": channel,
+                        "external_chat_id": chat, "external_user_id": chat,
+                        "type": "text",
+                        "content": format!("Yes, size M is in stock. Shall I reserve it for you? (#{n})")
+                    }
+                });
+                Bytes::from(serde_json::to_vec(&webhook).unwrap())
+            })
+            .collect(),
+    )
+}
+
+// ---- CPU -------------------------------------------------------------------------------------
+
+/// CPU time in nanoseconds of the load generator (this process's threads other than the fakes'
+/// and the bare server's), the fakes, the bare server, the service process and the Postgres
+/// server's processes.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    loader: u64,
+    fakes: u64,
+    bare: u64,
+    service: u64,
+    postgres: u64,
+    /// The whole machine's busy time (`/proc/stat`: user, nice, system, irq, softirq).
+    machine: u64,
+}
+
+impl Cpu {
+    fn now(service_pid: Option<u32>) -> Self {
+        let mut cpu = Cpu::default();
+        for entry in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let dir = entry.path();
+            let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+            let ns: u64 = std::fs::read_to_string(dir.join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0);
+            if name.starts_with("fakes") {
+                cpu.fakes += ns;
+            } else if name.starts_with("bare") {
+                cpu.bare += ns;
+            } else {
+                cpu.loader += ns;
+            }
+        }
+        if let Some(pid) = service_pid {
+            cpu.service = process_cpu_ns(pid).unwrap_or(0);
+        }
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+            if comm.trim() == "postgres" {
+                cpu.postgres += process_cpu_ns(pid).unwrap_or(0);
+            }
+        }
+        cpu.machine = machine_busy_ns();
+        cpu
+    }
+
+    /// What the rest of the machine used: other processes (a build next door), and kernel
+    /// time no process is charged with (interrupts, part of loopback networking).
+    fn others(&self) -> u64 {
+        self.machine
+            .saturating_sub(self.loader + self.fakes + self.bare + self.service + self.postgres)
+    }
+
+    fn since(self, before: Cpu) -> Cpu {
+        Cpu {
+            loader: self.loader.saturating_sub(before.loader),
+            fakes: self.fakes.saturating_sub(before.fakes),
+            bare: self.bare.saturating_sub(before.bare),
+            service: self.service.saturating_sub(before.service),
+            // Backends that ended meanwhile take their time with them: never below zero.
+            postgres: self.postgres.saturating_sub(before.postgres),
+            machine: self.machine.saturating_sub(before.machine),
+        }
+    }
+}
+
+/// Busy time of all CPUs since boot, in ns (10 ms ticks).
+fn machine_busy_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return 0;
+    };
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal ...
+    let ticks = f[0] + f[1] + f[2] + f.get(5).unwrap_or(&0) + f.get(6).unwrap_or(&0);
+    ticks * 1_000_000_000 / clock_ticks_per_second()
+}
+
+/// utime + stime of a process (its threads, living or ended), in ns (10 ms ticks).
+fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 1_000_000_000 / clock_ticks_per_second())
+}
+
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+            .unwrap_or(100)
+    })
+}
+
+// ---- Databases -------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    fn name(self) -> &'static str {
+        match self {
+            Db::Sqlite => "SQLite",
+            Db::Postgres => "Postgres",
+        }
+    }
+}
+
+/// A database made for one service; Postgres ones are dropped on drop.
+struct BenchDatabase {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl BenchDatabase {
+    async fn new(db: Db, admin: &str) -> Self {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                Self {
+                    url: format!("sqlite://{}/mgbridge.db", dir.path().display()),
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Db::Postgres => {
+                let name = format!("mgbridge_bench_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let mut url = url::Url::parse(admin).unwrap();
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin.to_owned(), name)),
+                }
+            }
+        }
+    }
+
+    async fn job_count(&self) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let _ = conn.close().await;
+        count
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            // Drop runs outside async: a short-lived runtime on its own thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// `None` when Postgres answers, else why not; with the server's durability settings.
+async fn postgres_check(admin: &str) -> Result<String, String> {
+    let connect = sqlx::PgConnection::connect(admin);
+    let mut conn = match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err("no answer in 5 s".into()),
+    };
+    let mut notes = Vec::new();
+    for setting in [
+        "server_version",
+        "fsync",
+        "synchronous_commit",
+        "shared_buffers",
+    ] {
+        let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| e.to_string());
+        notes.push(format!("{setting}={value}"));
+    }
+    let _ = conn.close().await;
+    Ok(notes.join(", "))
+}
+
+// ---- The service -----------------------------------------------------------------------------
+
+struct Rig {
+    service: ServiceProcess,
+    database: BenchDatabase,
+    mg: FakeMg,
+    client_id: String,
+    webhook_url: String,
+    secret: String,
+    mg_channel: i64,
+    _crm: FakeCrm,
+    _telegram: FakeTelegram,
+    _dir: tempfile::TempDir,
+}
+
+/// Fresh fakes (on the fakes' runtime), a fresh database, the service as a child process with
+/// `extra` environment, and a merchant's connect + add-bot done over HTTP.
+async fn rig(fakes: &tokio::runtime::Handle, db: Db, admin: &str, extra: &[(&str, &str)]) -> Rig {
+    let crm = fakes.spawn(FakeCrm::start()).await.unwrap();
+    let telegram = fakes.spawn(FakeTelegram::with_bot()).await.unwrap();
+    let mg = fakes.spawn(FakeMg::start()).await.unwrap();
+    crm.set(|s| s.mg_endpoint = mg.url.clone());
+    let database = BenchDatabase::new(db, admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = service_env(&database.url, telegram.api_url().as_str());
+    env.retain(|(k, _)| k != "MGBRIDGE__LOG__FILTER");
+    env.push(("MGBRIDGE__LOG__FILTER".into(), "warn".into()));
+    for (k, v) in extra {
+        env.push(((*k).into(), (*v).into()));
+    }
+    let service = ServiceProcess::start(env, dir.path().join("service.log")).await;
+    let client_id = connect_and_add_bot(
+        &service.address,
+        &crm.url,
+        fake_crm::API_KEY,
+        fake_telegram::TOKEN,
+    )
+    .await;
+    let webhook = telegram
+        .webhook_of(fake_telegram::TOKEN)
+        .expect("adding the bot set its webhook");
+    let path = url::Url::parse(&webhook.url).unwrap().path().to_owned();
+    let mg_channel = mg
+        .channels()
+        .into_iter()
+        .find(|c| c.is_active)
+        .expect("adding the bot activated an MG channel")
+        .id;
+    Rig {
+        webhook_url: format!("{}{path}", service.address),
+        secret: webhook.secret_token.expect("a secret token was set"),
+        service,
+        database,
+        mg,
+        client_id,
+        mg_channel,
+        _crm: crm,
+        _telegram: telegram,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    fn telegram_target(&self) -> Target {
+        let mut headers = json_headers();
+        headers.insert(
+            "X-Telegram-Bot-Api-Secret-Token",
+            HeaderValue::from_str(&self.secret).unwrap(),
+        );
+        Target {
+            url: self.webhook_url.clone(),
+            headers,
+            expect: TG_OK,
+        }
+    }
+
+    fn mg_target(&self) -> Target {
+        let mut headers = json_headers();
+        headers.insert("Clientid", HeaderValue::from_str(&self.client_id).unwrap());
+        Target {
+            url: format!("{}/webhook/mg", self.service.address),
+            headers,
+            expect: MG_OK,
+        }
+    }
+}
+
+fn json_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers
+}
+
+// ---- Scenarios -------------------------------------------------------------------------------
+
+struct IngestResult {
+    telegram: Run,
+    mg: Run,
+    /// Rows in `job` after each run, and how many there should be.
+    jobs_after_telegram: (i64, i64),
+    jobs_after_mg: (i64, i64),
+    idle_rss_kib: u64,
+    peak_rss_kib: u64,
+}
+
+async fn ingest(
+    fakes: &tokio::runtime::Handle,
+    db: Db,
+    admin: &str,
+    updates: usize,
+    connections: usize,
+) -> IngestResult {
+    let rig = rig(fakes, db, admin, &[("MGBRIDGE__QUEUE__CONCURRENCY", "0")]).await;
+    let pid = Some(rig.service.pid());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (idle_rss_kib, _) = rig.service.memory_kib();
+    let before = rig.database.job_count().await;
+    let clients = clients(connections);
+
+    let target = rig.telegram_target();
+    let warm = blast(&clients, &target, telegram_bodies(0, WARM_UP), pid).await;
+    let telegram = blast(&clients, &target, telegram_bodies(WARM_UP, updates), pid).await;
+    let jobs = rig.database.job_count().await;
+    let jobs_after_telegram = (jobs, before + (warm.ok + telegram.ok) as i64);
+    if warm.ok != warm.sent {
+        println!(
+            "  warm-up: {} of {} answered as expected: {:?}",
+            warm.ok, warm.sent, warm.errors
+        );
+    }
+
+    let target = rig.mg_target();
+    let channel = rig.mg_channel;
+    let warm = blast(&clients, &target, mg_bodies(0, WARM_UP, channel), pid).await;
+    let mg = blast(&clients, &target, mg_bodies(WARM_UP, updates, channel), pid).await;
+    let jobs = rig.database.job_count().await;
+    let jobs_after_mg = (jobs, jobs_after_telegram.0 + (warm.ok + mg.ok) as i64);
+    if warm.ok != warm.sent {
+        println!(
+            "  warm-up: {} of {} answered as expected: {:?}",
+            warm.ok, warm.sent, warm.errors
+        );
+    }
+    let (_, peak_rss_kib) = rig.service.memory_kib();
+    let log = rig.service.log();
+    if !log.trim().is_empty() {
+        let lines: Vec<&str> = log.lines().collect();
+        println!(
+            "  service log ({} lines at warn and above), last ones:",
+            lines.len()
+        );
+        for line in lines.iter().rev().take(5).rev() {
+            println!("    {line}");
+        }
+    }
+    IngestResult {
+        telegram,
+        mg,
+        jobs_after_telegram,
+        jobs_after_mg,
+        idle_rss_kib,
+        peak_rss_kib,
+    }
+}
+
+struct E2eResult {
+    sent: usize,
+    answered_ok: usize,
+    delivered: usize,
+    duplicates: usize,
+    rate_limited: usize,
+    in_order: bool,
+    /// Arrival at MG minus the moment the update was posted, µs, sorted.
+    latencies: Vec<u32>,
+    rate: f64,
+}
+
+impl E2eResult {
+    fn percentile(&self, p: usize) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = (self.latencies.len() * p / 100).min(self.latencies.len() - 1);
+        self.latencies[i] as f64 / 1000.0
+    }
+}
+
+/// Arrivals of customers' messages at MG: text → (arrival, answered status).
+fn mg_arrivals(mg: &FakeMg) -> (HashMap<String, Vec<Instant>>, usize) {
+    let mut arrivals: HashMap<String, Vec<Instant>> = HashMap::new();
+    let mut rate_limited = 0;
+    for r in mg.requests() {
+        if r.rate_limited {
+            rate_limited += 1;
+            continue;
+        }
+        if r.method != reqwest::Method::POST || r.path != "/messages" {
+            continue;
+        }
+        if let Some(text) = r.body.as_ref().and_then(|b| b["message"]["text"].as_str()) {
+            arrivals.entry(text.to_owned()).or_default().push(r.at);
+        }
+    }
+    (arrivals, rate_limited)
+}
+
+async fn end_to_end(
+    fakes: &tokio::runtime::Handle,
+    db: Db,
+    admin: &str,
+    count: usize,
+    per_second: f64,
+) -> E2eResult {
+    let rig = rig(fakes, db, admin, &[]).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let target = rig.telegram_target();
+    let post = |update: Value| {
+        client
+            .post(&target.url)
+            .headers(target.headers.clone())
+            .body(serde_json::to_vec(&update).unwrap())
+            .send()
+    };
+    // One update first, in a chat of its own, so the account's lease and the MG client's first
+    // connection are in place before the clock runs.
+    let first = post(telegram_update(1, 4_900_000_000, 1, "warm-up"))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mg_arrivals(&rig.mg).0.contains_key("warm-up") {
+        assert!(
+            Instant::now() < deadline,
+            "the warm-up update did not reach MG in 30 s; service log:\n{}",
+            rig.service.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let mut sent_at: Vec<Option<Instant>> = vec![None; count];
+    let mut answers = Vec::with_capacity(count);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+    for n in 0..count {
+        tick.tick().await;
+        let chat = 5_200_000_000 + n as i64 % E2E_CHATS;
+        let update = telegram_update(10_000 + n as i64, chat, n as i64 + 10, &format!("e2e {n}"));
+        sent_at[n] = Some(Instant::now());
+        answers.push(tokio::spawn(post(update)));
+    }
+    // Intervals between the first post and the last.
+    let span = sent_at[count - 1]
+        .unwrap()
+        .duration_since(sent_at[0].unwrap());
+    let rate = (count - 1) as f64 / span.as_secs_f64();
+    let mut answered_ok = 0;
+    for answer in answers {
+        if let Ok(Ok(r)) = answer.await {
+            if r.status() == 200 {
+                answered_ok += 1;
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (arrivals, rate_limited) = loop {
+        let (arrivals, rate_limited) = mg_arrivals(&rig.mg);
+        let delivered = (0..count)
+            .filter(|n| arrivals.contains_key(&format!("e2e {n}")))
+            .count();
+        if delivered == count || Instant::now() >= deadline {
+            break (arrivals, rate_limited);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut latencies = Vec::with_capacity(count);
+    let mut duplicates = 0;
+    let mut first_arrival = vec![None; count];
+    for n in 0..count {
+        if let Some(times) = arrivals.get(&format!("e2e {n}")) {
+            let at = *times.iter().min().unwrap();
+            duplicates += times.len() - 1;
+            first_arrival[n] = Some(at);
+            let sent = sent_at[n].unwrap();
+            latencies.push(at.saturating_duration_since(sent).as_micros() as u32);
+        }
+    }
+    latencies.sort_unstable();
+    // Within each chat, MG must see the messages in the order they were posted.
+    let in_order = (0..E2E_CHATS as usize).all(|chat| {
+        let times: Vec<Instant> = (chat..count)
+            .step_by(E2E_CHATS as usize)
+            .filter_map(|n| first_arrival[n])
+            .collect();
+        times.windows(2).all(|w| w[0] <= w[1])
+    });
+    E2eResult {
+        sent: count,
+        answered_ok,
+        delivered: latencies.len(),
+        duplicates,
+        rate_limited,
+        in_order,
+        latencies,
+        rate,
+    }
+}
+
+// ---- The bare baseline -----------------------------------------------------------------------
+
+/// An axum server that reads the body and answers 200 `{}`: what HTTP alone costs here.
+fn start_bare(runtime: &tokio::runtime::Runtime) -> String {
+    runtime.block_on(async {
+        async fn answer(_body: Bytes) -> axum::Json<Value> {
+            axum::Json(json!({}))
+        }
+        let app = axum::Router::new().fallback(answer);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    })
+}
+
+// ---- Report ----------------------------------------------------------------------------------
+
+fn machine_notes() -> String {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "?".into());
+    let mhz = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu MHz"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "?".into());
+    let mem_kib: u64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|m| m.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{cpus} CPUs ({model} at {mhz} MHz), {:.0} GiB, Linux {}",
+        mem_kib as f64 / 1024.0 / 1024.0,
+        kernel.trim()
+    )
+}
+
+fn ms(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else if x < 10.0 {
+        format!("{x:.2} ms")
+    } else {
+        format!("{x:.1} ms")
+    }
+}
+
+fn cpu_cell(ns: u64, requests: usize) -> String {
+    format!("{:.0}", ns as f64 / 1000.0 / requests as f64)
+}
+
+fn ingest_row(name: &str, db: &str, run: &Run, bare: &Run, check: String) -> String {
+    format!(
+        "| {name} | {db} | {} | {:.0} | {} | {} | {} | {:.2} | {} / {} / {} | {:.2} / {:.2} | {check} |",
+        run.sent,
+        run.rate(),
+        ms(run.percentile(50)),
+        ms(run.percentile(99)),
+        ms(run.max_ms()),
+        run.rate() / bare.rate(),
+        cpu_cell(run.cpu.service.max(run.cpu.bare), run.sent),
+        cpu_cell(run.cpu.loader, run.sent),
+        if db == "Postgres" {
+            cpu_cell(run.cpu.postgres, run.sent)
+        } else {
+            "-".into()
+        },
+        run.cores(run.cpu.machine - run.cpu.others()),
+        run.cores(run.cpu.others()),
+    )
+}
+
+fn answers_check(run: &Run) -> (bool, String) {
+    if run.ok == run.sent {
+        (true, format!("{} × 200 ok", run.ok))
+    } else {
+        (
+            false,
+            format!(
+                "FAILED: {} of {} answered as expected; e.g. {:?}",
+                run.ok, run.sent, run.errors
+            ),
+        )
+    }
+}
+
+fn main() {
+    // The service inherits this process's environment; RUST_LOG would override its log filter.
+    std::env::remove_var("RUST_LOG");
+    let updates = env_usize("MGBRIDGE_BENCH_UPDATES", 30_000);
+    let connections = env_usize("MGBRIDGE_BENCH_CONNECTIONS", 64);
+    let e2e_count = env_usize("MGBRIDGE_BENCH_E2E", 600);
+    let e2e_rate = env_usize("MGBRIDGE_BENCH_E2E_RATE", 20) as f64;
+    let dbs: Vec<Db> = std::env::var("MGBRIDGE_BENCH_DBS")
+        .unwrap_or_else(|_| "sqlite,postgres".into())
+        .split(',')
+        .filter_map(|d| match d.trim() {
+            "sqlite" => Some(Db::Sqlite),
+            "postgres" => Some(Db::Postgres),
+            _ => None,
+        })
+        .collect();
+    let admin =
+        std::env::var("MGBRIDGE_BENCH_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.into());
+    let settings = mgbridge::config::Settings::load(None).expect("configuration");
+
+    let fakes_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("fakes")
+        .enable_all()
+        .build()
+        .unwrap();
+    let bare_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bare")
+        .enable_all()
+        .build()
+        .unwrap();
+    let load_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("load")
+        .enable_all()
+        .build()
+        .unwrap();
+
+    println!("mgbridge bridge benchmark");
+    println!("machine: {}", machine_notes());
+    println!(
+        "NOTE: everything shares these cores: the load generator (2 tokio threads) and the fakes \
+         (1 thread) in this process, the service (a child process, tokio's default runtime) and \
+         the database server. Figures are for this whole set-up, not for the service alone."
+    );
+    println!(
+        "load: {updates} distinct requests per ingest row (+{WARM_UP} warm-up), {connections} keep-alive \
+         connections, {INGEST_CHATS} chats; end to end: {e2e_count} updates at {e2e_rate}/s over \
+         {E2E_CHATS} chats; service database.max_connections = {} (MGBRIDGE__DATABASE__MAX_CONNECTIONS)",
+        settings.database.max_connections
+    );
+    let postgres = if dbs.contains(&Db::Postgres) {
+        let check = load_rt.block_on(postgres_check(&admin));
+        match &check {
+            Ok(notes) => println!("Postgres: {notes}"),
+            Err(e) => println!(
+                "SKIPPED: Postgres rows: {} is unreachable ({e}); set MGBRIDGE_BENCH_POSTGRES_URL",
+                mgbridge::config::redact_url_password(&admin)
+            ),
+        }
+        check.is_ok()
+    } else {
+        false
+    };
+    println!("SQLite: journal_mode=WAL, synchronous=NORMAL (set by the service)");
+    println!();
+
+    // 1. Bare baseline, loaded like the service.
+    let bare_url = start_bare(&bare_rt);
+    println!("bare axum baseline ...");
+    let (bare_tg, bare_mg) = load_rt.block_on(async {
+        let clients = clients(connections);
+        let mut headers = json_headers();
+        headers.insert(
+            "X-Telegram-Bot-Api-Secret-Token",
+            HeaderValue::from_static("0123456789abcdef0123456789abcdef0123456789abcdef"),
+        );
+        let tg = Target {
+            url: format!("{bare_url}/telegram/0123456789abcdef0123456789abcdef"),
+            headers,
+            expect: TG_OK,
+        };
+        blast(&clients, &tg, telegram_bodies(0, WARM_UP), None).await;
+        let tg_run = blast(&clients, &tg, telegram_bodies(WARM_UP, updates), None).await;
+        let mut headers = json_headers();
+        headers.insert(
+            "Clientid",
+            HeaderValue::from_static("0123456789abcdef0123456789abcdef"),
+        );
+        let mg = Target {
+            url: format!("{bare_url}/webhook/mg"),
+            headers,
+            expect: TG_OK,
+        };
+        blast(&clients, &mg, mg_bodies(0, WARM_UP, 1), None).await;
+        let mg_run = blast(&clients, &mg, mg_bodies(WARM_UP, updates, 1), None).await;
+        (tg_run, mg_run)
+    });
+
+    let mut ingest_results: Vec<(Db, Option<IngestResult>)> = Vec::new();
+    let mut e2e_results: Vec<(Db, Option<E2eResult>)> = Vec::new();
+    for &db in &dbs {
+        if db == Db::Postgres && !postgres {
+            ingest_results.push((db, None));
+            e2e_results.push((db, None));
+            continue;
+        }
+        println!("{}: ingest (worker off) ...", db.name());
+        let result = load_rt.block_on(ingest(fakes_rt.handle(), db, &admin, updates, connections));
+        ingest_results.push((db, Some(result)));
+        if e2e_count < 2 {
+            continue;
+        }
+        println!(
+            "{}: end to end (worker on), about {:.0} s ...",
+            db.name(),
+            e2e_count as f64 / e2e_rate + 2.0
+        );
+        let result = load_rt.block_on(end_to_end(
+            fakes_rt.handle(),
+            db,
+            &admin,
+            e2e_count,
+            e2e_rate,
+        ));
+        e2e_results.push((db, Some(result)));
+    }
+
+    // ---- Tables ----
+    let mut all_ok = true;
+    println!();
+    println!("Ingest: {updates} distinct requests over {connections} keep-alive connections (after {WARM_UP} warm-up)");
+    println!();
+    println!("| row | DB | requests | req/s | p50 | p99 | max | rate vs bare | CPU µs/req: server / loader / postgres | cores busy: bench / rest | checks |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|---|");
+    let (ok, check) = answers_check(&bare_tg);
+    all_ok &= ok;
+    println!(
+        "{}",
+        ingest_row("bare axum, Telegram bodies", "-", &bare_tg, &bare_tg, check)
+    );
+    let (ok, check) = answers_check(&bare_mg);
+    all_ok &= ok;
+    println!(
+        "{}",
+        ingest_row("bare axum, MG bodies", "-", &bare_mg, &bare_mg, check)
+    );
+    let mut targets_met = true;
+    for (db, result) in &ingest_results {
+        let Some(r) = result else {
+            println!(
+                "| Telegram ingest | {} | SKIPPED: Postgres unreachable |||||||||",
+                db.name()
+            );
+            println!(
+                "| MG ingest | {} | SKIPPED: Postgres unreachable |||||||||",
+                db.name()
+            );
+            continue;
+        };
+        for (name, run, bare, jobs) in [
+            (
+                "Telegram ingest",
+                &r.telegram,
+                &bare_tg,
+                r.jobs_after_telegram,
+            ),
+            ("MG message_sent ingest", &r.mg, &bare_mg, r.jobs_after_mg),
+        ] {
+            let (ok, mut check) = answers_check(run);
+            all_ok &= ok;
+            if jobs.0 == jobs.1 {
+                check.push_str(&format!("; job rows {} = expected", jobs.0));
+            } else {
+                all_ok = false;
+                check.push_str(&format!(
+                    "; FAILED: job rows {} ≠ expected {}",
+                    jobs.0, jobs.1
+                ));
+            }
+            targets_met &= run.rate() >= 10_000.0 && run.percentile(99) < 25.0;
+            println!("{}", ingest_row(name, db.name(), run, bare, check));
+        }
+    }
+    println!();
+    println!("End to end: Telegram update posted → POST /messages arriving at the fake MG ({e2e_count} updates, {E2E_CHATS} chats)");
+    println!();
+    println!("| DB | updates | posted at | answered 200 | delivered | p50 | p99 | max | duplicates | 429s at MG | order per chat |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (db, result) in &e2e_results {
+        let Some(r) = result else {
+            println!("| {} | SKIPPED: Postgres unreachable ||||||||||", db.name());
+            continue;
+        };
+        let ok =
+            r.answered_ok == r.sent && r.delivered == r.sent && r.duplicates == 0 && r.in_order;
+        all_ok &= ok;
+        println!(
+            "| {} | {} | {:.1}/s | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            db.name(),
+            r.sent,
+            r.rate,
+            r.answered_ok,
+            r.delivered,
+            if r.delivered == r.sent {
+                ""
+            } else {
+                " (FAILED)"
+            },
+            ms(r.percentile(50)),
+            ms(r.percentile(99)),
+            ms(r.latencies.last().copied().unwrap_or(0) as f64 / 1000.0),
+            r.duplicates,
+            r.rate_limited,
+            if r.in_order { "kept" } else { "FAILED" }
+        );
+    }
+    println!();
+    println!("Service memory (ingest service, worker off)");
+    println!();
+    println!("| DB | idle after connect (VmRSS) | peak under ingest (VmHWM) |");
+    println!("|---|---:|---:|");
+    for (db, result) in &ingest_results {
+        match result {
+            Some(r) => println!(
+                "| {} | {:.1} MiB | {:.1} MiB |",
+                db.name(),
+                r.idle_rss_kib as f64 / 1024.0,
+                r.peak_rss_kib as f64 / 1024.0
+            ),
+            None => println!("| {} | SKIPPED | SKIPPED |", db.name()),
+        }
+    }
+    println!();
+    println!(
+        "targets (ingest ≥ 10,000 req/s and p99 < 25 ms, every measured DB): {}; checks (every answer, every job row, every delivery): {}",
+        if targets_met { "met" } else { "MISSED" },
+        if all_ok { "passed" } else { "FAILED" }
+    );
+    load_rt.shutdown_background();
+    bare_rt.shutdown_background();
+    fakes_rt.shutdown_background();
+    if !all_ok {
+        std::process::exit(1);
+    }
+}

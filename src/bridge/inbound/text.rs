@@ -1,0 +1,190 @@
+//! Readable text for what MG has no message type for: contacts, places, polls, and files the
+//! bot may not download. Operators read these in the CRM's chat, so they are short, start
+//! with an emoji saying what they are, and carry a link where one helps.
+
+use crate::messenger::telegram::{Contact, Location, Poll, Venue};
+
+/// "📍 Location: 55.75, 37.61 https://maps.google.com/?q=55.75,37.61".
+pub fn location_text(location: &Location) -> String {
+    let what = if location.live_period.is_some() {
+        "Live location"
+    } else {
+        "Location"
+    };
+    format!(
+        "📍 {what}: {}, {} {}",
+        location.latitude,
+        location.longitude,
+        map_link(location)
+    )
+}
+
+/// "📍 Shop, Main St 1 https://maps.google.com/?q=52.52,13.405".
+pub fn venue_text(venue: &Venue) -> String {
+    let place: Vec<&str> = [venue.title.trim(), venue.address.trim()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    if place.is_empty() {
+        return location_text(&venue.location);
+    }
+    format!("📍 {} {}", place.join(", "), map_link(&venue.location))
+}
+
+/// "👤 Contact: Eve Smith, +4915112345678".
+pub fn contact_text(contact: &Contact) -> String {
+    let name = full_name(&contact.first_name, contact.last_name.as_deref());
+    if name.is_empty() {
+        format!("👤 Contact: {}", contact.phone_number)
+    } else {
+        format!("👤 Contact: {name}, {}", contact.phone_number)
+    }
+}
+
+/// "📊 Poll: Colour?" and one "• option" line per option.
+pub fn poll_text(poll: &Poll) -> String {
+    let what = if poll.kind == "quiz" { "Quiz" } else { "Poll" };
+    let mut text = format!("📊 {what}: {}", poll.question);
+    for option in &poll.options {
+        text.push_str("\n• ");
+        text.push_str(&option.text);
+    }
+    text
+}
+
+/// "📎 video.mp4 (35.2 MB) — too large for the bot to download; …", then the caption.
+pub fn too_large_notice(name: &str, size: Option<u64>, caption: Option<&str>) -> String {
+    let size = size
+        .map(|bytes| format!(" ({})", megabytes(bytes)))
+        .unwrap_or_default();
+    let mut text = format!(
+        "📎 {name}{size} — too large for the bot to download; ask the customer to send it \
+         another way"
+    );
+    if let Some(caption) = caption.filter(|c| !c.trim().is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(caption);
+    }
+    text
+}
+
+/// "First Last", either part optional.
+pub fn full_name(first: &str, last: Option<&str>) -> String {
+    format!("{} {}", first.trim(), last.unwrap_or("").trim())
+        .trim()
+        .to_owned()
+}
+
+/// At most `max` characters (MG counts characters, not bytes).
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => text[..at].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+fn map_link(location: &Location) -> String {
+    format!(
+        "https://maps.google.com/?q={},{}",
+        location.latitude, location.longitude
+    )
+}
+
+/// Binary megabytes with one decimal, as Telegram's 20 MB limit counts them.
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messenger::telegram::PollOption;
+
+    fn location(latitude: f64, longitude: f64) -> Location {
+        Location {
+            latitude,
+            longitude,
+            horizontal_accuracy: None,
+            live_period: None,
+        }
+    }
+
+    #[test]
+    fn places_read_as_text_with_a_map_link() {
+        assert_eq!(
+            location_text(&location(55.75, 37.61)),
+            "📍 Location: 55.75, 37.61 https://maps.google.com/?q=55.75,37.61"
+        );
+        let live = Location {
+            live_period: Some(900),
+            ..location(-33.8688, 151.2093)
+        };
+        assert_eq!(
+            location_text(&live),
+            "📍 Live location: -33.8688, 151.2093 https://maps.google.com/?q=-33.8688,151.2093"
+        );
+        let venue = Venue {
+            location: location(52.52, 13.405),
+            title: "Shop".into(),
+            address: "Main St 1".into(),
+        };
+        assert_eq!(
+            venue_text(&venue),
+            "📍 Shop, Main St 1 https://maps.google.com/?q=52.52,13.405"
+        );
+    }
+
+    #[test]
+    fn contacts_and_polls_read_as_text() {
+        let contact = Contact {
+            phone_number: "+4915112345678".into(),
+            first_name: "Eve".into(),
+            last_name: Some("Smith".into()),
+            user_id: None,
+            vcard: None,
+        };
+        assert_eq!(
+            contact_text(&contact),
+            "👤 Contact: Eve Smith, +4915112345678"
+        );
+        let poll = Poll {
+            id: "p".into(),
+            question: "Colour?".into(),
+            options: vec![
+                PollOption {
+                    text: "red".into(),
+                    voter_count: 0,
+                },
+                PollOption {
+                    text: "blue".into(),
+                    voter_count: 0,
+                },
+            ],
+            total_voter_count: 0,
+            is_closed: false,
+            is_anonymous: true,
+            kind: "regular".into(),
+            allows_multiple_answers: false,
+        };
+        assert_eq!(poll_text(&poll), "📊 Poll: Colour?\n• red\n• blue");
+    }
+
+    #[test]
+    fn the_too_large_notice_names_the_file_and_keeps_the_caption() {
+        assert_eq!(
+            too_large_notice("video.mp4", Some(36_909_875), Some("our order")),
+            "📎 video.mp4 (35.2 MB) — too large for the bot to download; ask the customer to \
+             send it another way\n\nour order"
+        );
+        assert_eq!(
+            too_large_notice("video", None, None),
+            "📎 video — too large for the bot to download; ask the customer to send it another way"
+        );
+    }
+
+    #[test]
+    fn truncation_counts_characters() {
+        assert_eq!(truncate_chars("Счёт", 2), "Сч");
+        assert_eq!(truncate_chars("ab", 5), "ab");
+    }
+}

@@ -1,0 +1,399 @@
+//! MG → Telegram: what operators do in the CRM's chat, done by the bot.
+//!
+//! - [`send_message`]: an operator's message (`message_sent`) as one or more Telegram messages
+//!   (`plan` decides which; `text`, `cards` and `keyboard` write them). Each Telegram message
+//!   sent is recorded at once as a part of the MG message (`store::sent`), so a job delivered
+//!   again after a crash sends only what is missing. Its id for MG is `"{chat_id}:{first message_id}"`, the form
+//!   the inbound side names messages with, so later quotes, edits, deletes and reactions that
+//!   name it can be read back.
+//! - [`apply`]: edits, deletes and reactions on messages already in the chat.
+//! - [`webhook_reply`]: the immediate answer to the webhooks that are not queued.
+//!
+//! Before every Bot API call the delivery waits on Telegram's flood limits (`TelegramRate`).
+//! Telegram's refusals become [`DeliveryError`]s through its `From` impl: blocked → access
+//! restricted, chat not found → customer not exists, 429 → retry after Telegram's wait.
+
+mod cards;
+mod changes;
+mod ids;
+mod keyboard;
+mod plan;
+mod text;
+
+use serde_json::{json, Value};
+
+use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::messenger::telegram::{
+    InputFile, InputMedia, MediaKind, ParseMode, ReplyMarkup, ReplyParameters, SendMedia,
+    SendMediaGroup, SendMessage, TelegramError, UploadFile,
+};
+use crate::mg::{MessageSent, MgWebhook, SendingErrorCode, WebhookItem};
+use crate::store::SentPart;
+
+pub use cards::template_code;
+pub use ids::{message_ref, parse_message_ref};
+use plan::{Media, Step};
+use text::{CAPTION_LIMIT, TEXT_LIMIT};
+
+/// The most Telegram takes from a bot per file (multipart upload).
+const FILE_LIMIT: u64 = 50 * 1024 * 1024;
+/// Photos above this go as documents (Telegram's photo upload limit).
+const PHOTO_LIMIT: u64 = 10 * 1024 * 1024;
+
+/// Sends an operator's message to Telegram and returns its id for MG:
+/// `"{chat_id}:{message_id of the first Telegram message}"`.
+pub async fn send_message(
+    d: &mut Delivery<'_>,
+    msg: &MessageSent,
+) -> Result<String, DeliveryError> {
+    let chat_id = ids::chat_id(&msg.external_chat_id, &msg.external_user_id).ok_or_else(|| {
+        DeliveryError::Failed {
+            code: SendingErrorCode::CustomerNotExists,
+            reason: "the message names no Telegram chat".into(),
+        }
+    })?;
+    let plan = plan::plan(msg, chat_id);
+    if plan.steps.is_empty() {
+        return Err(DeliveryError::failed(
+            "the message has nothing Telegram can show",
+        ));
+    }
+    let done = d.store.sent_parts(&d.channel.id, msg.id).await?;
+    let mut first = done.iter().find(|p| p.part == 0).map(|p| p.tg_message_id);
+    let last = plan.steps.len() - 1;
+    let mut part = 0;
+    for (index, step) in plan.steps.iter().enumerate() {
+        let parts = part..part + step.parts() as i64;
+        part = parts.end;
+        // One recorded part means the send happened (an album's parts are recorded together
+        // after it; a crash between them loses only the later ones' record).
+        if done.iter().any(|p| parts.contains(&p.part)) {
+            continue;
+        }
+        let reply = (index == 0)
+            .then_some(plan.reply_to)
+            .flatten()
+            .map(ReplyParameters::to);
+        let markup = (index == last).then(|| plan.keyboard.clone()).flatten();
+        let sent = send_step(d, chat_id, step, reply, markup).await?;
+        for (offset, message_id) in sent.into_iter().enumerate() {
+            let record = SentPart {
+                part: parts.start + offset as i64,
+                chat_id,
+                tg_message_id: message_id,
+            };
+            d.store
+                .record_sent_part(&d.channel.id, msg.id, record)
+                .await?;
+            if record.part == 0 {
+                first = Some(message_id);
+            }
+        }
+    }
+    tracing::debug!(
+        mg_message = msg.id,
+        parts = part,
+        "operator's message sent to Telegram"
+    );
+    first
+        .map(|id| ids::message_ref(chat_id, id))
+        .ok_or_else(|| DeliveryError::failed("Telegram returned no message for the first send"))
+}
+
+/// Does on Telegram what an operator did to a message: `message_updated`, `message_deleted`,
+/// `reaction_add`, `reaction_delete`. The others have nothing to do there (`message_read`:
+/// Telegram has no read receipts for bots; templates: our channels do not create them).
+pub async fn apply(d: &mut Delivery<'_>, hook: &MgWebhook) -> Result<(), DeliveryError> {
+    match hook {
+        // Callers use `send_message` for these (MG needs the id it returns); kept total.
+        MgWebhook::MessageSent(msg) => send_message(d, msg).await.map(|_| ()),
+        MgWebhook::MessageUpdated(update) => changes::edit(d, update).await,
+        MgWebhook::MessageDeleted(deleted) => changes::delete(d, deleted).await,
+        MgWebhook::ReactionAdd(change) => changes::react(d, change, true).await,
+        MgWebhook::ReactionDelete(change) => changes::react(d, change, false).await,
+        MgWebhook::MessageRead(_)
+        | MgWebhook::TemplateCreate(_)
+        | MgWebhook::TemplateUpdate(_)
+        | MgWebhook::TemplateDelete(_)
+        | MgWebhook::Unknown(_) => Ok(()),
+    }
+}
+
+/// The answer to a webhook handled in the request itself (pure; the handler logs unknown
+/// kinds). `template_create` must return a code (§5.4): ours is made from the name, and v1
+/// requires `verification_status` too. Everything else is answered `{}`.
+pub fn webhook_reply(hook: &MgWebhook) -> Value {
+    match hook {
+        MgWebhook::TemplateCreate(template) => json!({
+            "code": cards::template_code(template),
+            "verification_status": "pending",
+        }),
+        _ => json!({}),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending
+
+/// Makes one planned send; returns the ids of the Telegram messages it made, in order.
+async fn send_step(
+    d: &mut Delivery<'_>,
+    chat_id: i64,
+    step: &Step<'_>,
+    reply: Option<ReplyParameters>,
+    markup: Option<ReplyMarkup>,
+) -> Result<Vec<i64>, DeliveryError> {
+    match step {
+        Step::Text(html) => {
+            let request = SendMessage {
+                parse_mode: Some(ParseMode::Html),
+                reply_parameters: reply,
+                reply_markup: markup,
+                ..SendMessage::new(chat_id, html.clone())
+            };
+            wait(d, chat_id).await;
+            Ok(vec![d.bot.send_message(&request).await?.message_id])
+        }
+        Step::File {
+            kind,
+            item,
+            caption,
+        } => {
+            let file = fetch(d, item, default_name(*kind)).await?;
+            let size = file.bytes.len() as u64;
+            let voice = is_voice(file.mime_type.as_deref());
+            let request = SendMedia {
+                caption: caption.clone(),
+                parse_mode: caption.as_ref().map(|_| ParseMode::Html),
+                reply_parameters: reply,
+                reply_markup: markup,
+                ..SendMedia::new(chat_id, InputFile::Upload(file))
+            };
+            wait(d, chat_id).await;
+            let sent = match kind {
+                Media::Photo if size > PHOTO_LIMIT => d.bot.send_document(&request).await,
+                Media::Photo => match d.bot.send_photo(&request).await {
+                    // Sizes Telegram will not show as a photo still reach the customer.
+                    Err(e) if photo_refused(&e) => {
+                        wait(d, chat_id).await;
+                        d.bot.send_document(&request).await
+                    }
+                    other => other,
+                },
+                Media::Document => d.bot.send_document(&request).await,
+                Media::Audio if voice => d.bot.send_voice(&request).await,
+                Media::Audio => d.bot.send_audio(&request).await,
+            };
+            Ok(vec![sent?.message_id])
+        }
+        Step::Album {
+            kind,
+            items,
+            caption,
+        } => {
+            let mut files = Vec::with_capacity(items.len());
+            for item in items {
+                files.push(fetch(d, item, default_name(*kind)).await?);
+            }
+            let kind = match kind {
+                Media::Photo if files.iter().all(|f| f.bytes.len() as u64 <= PHOTO_LIMIT) => {
+                    MediaKind::Photo
+                }
+                _ => MediaKind::Document,
+            };
+            let media = files
+                .into_iter()
+                .enumerate()
+                .map(|(i, file)| InputMedia {
+                    caption: if i == 0 { caption.clone() } else { None },
+                    parse_mode: (i == 0 && caption.is_some()).then_some(ParseMode::Html),
+                    ..InputMedia::new(kind, InputFile::Upload(file))
+                })
+                .collect();
+            let request = SendMediaGroup {
+                chat_id,
+                media,
+                reply_parameters: reply,
+                disable_notification: None,
+            };
+            wait(d, chat_id).await;
+            let sent = d.bot.send_media_group(&request).await?;
+            Ok(sent.into_iter().map(|m| m.message_id).collect())
+        }
+        Step::CardPhoto { url, caption } => {
+            let request = SendMedia {
+                caption: Some(caption.clone()),
+                parse_mode: Some(ParseMode::Html),
+                reply_parameters: reply.clone(),
+                reply_markup: markup.clone(),
+                ..SendMedia::new(chat_id, InputFile::Url(url.clone()))
+            };
+            wait(d, chat_id).await;
+            match d.bot.send_photo(&request).await {
+                Ok(message) => Ok(vec![message.message_id]),
+                // The shop's picture could not be fetched or used: the card without it.
+                Err(e) if is_bad_request(&e) => {
+                    tracing::info!(error = %e, "a card's picture was refused: sending the card as text");
+                    let request = SendMessage {
+                        parse_mode: Some(ParseMode::Html),
+                        reply_parameters: reply,
+                        reply_markup: markup,
+                        ..SendMessage::new(chat_id, caption.clone())
+                    };
+                    wait(d, chat_id).await;
+                    Ok(vec![d.bot.send_message(&request).await?.message_id])
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// An attachment's bytes: MG describes the file (`GET /files/{id}`), then it is downloaded from
+/// the URL MG gives, without the token.
+async fn fetch(
+    d: &mut Delivery<'_>,
+    item: &WebhookItem,
+    fallback_name: &str,
+) -> Result<UploadFile, DeliveryError> {
+    let too_big = || DeliveryError::failed("the file is larger than the 50 MB Telegram accepts");
+    if item.size.is_some_and(|size| size > FILE_LIMIT) {
+        return Err(too_big());
+    }
+    let id = item.id.clone();
+    let info =
+        d.mg.call(d.account, |api| {
+            let id = id.clone();
+            async move { api.get_file(&id).await }
+        })
+        .await?;
+    if info.size.is_some_and(|size| size > FILE_LIMIT) {
+        return Err(too_big());
+    }
+    let url = info
+        .download_url()
+        .ok_or_else(|| DeliveryError::failed("MessageGateway gave no download URL for a file"))?
+        .to_owned();
+    let bytes = d.mg.api(d.account).download(&url, FILE_LIMIT).await?;
+    let mut file = UploadFile::new(
+        ids::file_name(item.caption.as_deref(), &url, fallback_name),
+        bytes,
+    );
+    file.mime_type = info.mime_type.filter(|m| !m.trim().is_empty());
+    Ok(file)
+}
+
+fn default_name(kind: Media) -> &'static str {
+    match kind {
+        Media::Photo => "photo.jpg",
+        Media::Document => "file",
+        Media::Audio => "audio",
+    }
+}
+
+/// OGG (Opus) is what Telegram plays as a voice message; other audio goes to the music player.
+fn is_voice(mime: Option<&str>) -> bool {
+    mime.is_some_and(|m| {
+        let m = m.to_ascii_lowercase();
+        m.starts_with("audio/ogg") || m.starts_with("audio/opus")
+    })
+}
+
+fn photo_refused(e: &TelegramError) -> bool {
+    [
+        "PHOTO_INVALID_DIMENSIONS",
+        "IMAGE_PROCESS_FAILED",
+        "PHOTO_SAVE_FILE_INVALID",
+    ]
+    .iter()
+    .any(|what| described(e, 400, what))
+}
+
+/// A 400 that is about the request itself (not "chat not found", which must fail the send).
+fn is_bad_request(e: &TelegramError) -> bool {
+    matches!(e, TelegramError::Api { code: 400, .. }) && !e.is_chat_not_found()
+}
+
+/// Telegram answered `code` with a description containing `text` (case-insensitive).
+pub(super) fn described(e: &TelegramError, code: i64, text: &str) -> bool {
+    match e {
+        TelegramError::Api {
+            code: c,
+            description,
+            ..
+        } => *c == code && description.to_lowercase().contains(&text.to_lowercase()),
+        _ => false,
+    }
+}
+
+pub(super) async fn wait(d: &Delivery<'_>, chat_id: i64) {
+    d.telegram_rate.until_ready(d.bot.id(), chat_id).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mg::{MessageRef, TemplateData};
+
+    #[test]
+    fn webhook_replies_follow_the_protocol() {
+        let create = MgWebhook::from_value(json!({"type": "template_create", "meta": {"timestamp": 1782901200},
+            "data": {"channel_id": 305, "name": "Order shipped", "lang": "en", "category": "utility",
+                     "body": "Hi {{1}}, your order {{2}} has shipped."}}))
+        .unwrap();
+        // transport-api.md §9 V17.
+        assert_eq!(
+            webhook_reply(&create),
+            json!({"code": "order_shipped_en", "verification_status": "pending"})
+        );
+        for hook in [
+            MgWebhook::MessageRead(MessageRef::default()),
+            MgWebhook::TemplateUpdate(TemplateData::default()),
+            MgWebhook::TemplateDelete(TemplateData::default()),
+            MgWebhook::Unknown("dialog_closed".into()),
+        ] {
+            assert_eq!(webhook_reply(&hook), json!({}), "{hook:?}");
+        }
+    }
+
+    #[test]
+    fn voice_is_ogg_only() {
+        assert!(is_voice(Some("audio/ogg")));
+        assert!(is_voice(Some("audio/ogg; codecs=opus")));
+        assert!(is_voice(Some("Audio/OPUS")));
+        assert!(!is_voice(Some("audio/mpeg")));
+        assert!(!is_voice(None));
+    }
+
+    #[test]
+    fn telegram_refusals_are_told_apart() {
+        let api = |code, text: &str| TelegramError::Api {
+            code,
+            description: text.into(),
+            retry_after: None,
+            migrate_to_chat_id: None,
+        };
+        assert!(photo_refused(&api(
+            400,
+            "Bad Request: PHOTO_INVALID_DIMENSIONS"
+        )));
+        assert!(!photo_refused(&api(400, "Bad Request: chat not found")));
+        assert!(is_bad_request(&api(
+            400,
+            "Bad Request: wrong file identifier/HTTP URL specified"
+        )));
+        assert!(!is_bad_request(&api(400, "Bad Request: chat not found")));
+        assert!(!is_bad_request(&api(
+            403,
+            "Forbidden: bot was blocked by the user"
+        )));
+        assert!(described(
+            &api(
+                400,
+                "Bad Request: message is not modified: specified new message content"
+            ),
+            400,
+            "message is not modified"
+        ));
+    }
+}

@@ -1,0 +1,379 @@
+//! The delivery worker: claims lane heads from the queue (`store::queue`), delivers each through
+//! `inbound` or `outbound`, and settles it: done, retried later with backoff, or reported as
+//! failed. One loop per process, up to `queue.concurrency` deliveries at a time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::{watch, Notify, Semaphore};
+
+use crate::bridge::avatar::AvatarLinks;
+use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::bridge::ingest::MgHead;
+use crate::bridge::metrics::Metrics;
+use crate::bridge::mg_access::MgAccess;
+use crate::bridge::telegram_rate::TelegramRate;
+use crate::bridge::{inbound, outbound};
+use crate::config::QueueSettings;
+use crate::messenger::telegram::{BotToken, TelegramClient, Update};
+use crate::mg::{
+    AckMessageRequest, MessageIdentifier, MgChannelId, MgMessageId, MgWebhook, SendingError,
+    SendingErrorCode,
+};
+use crate::store::{Account, Channel, ClaimedJob, JobKind, Store};
+
+/// What the worker needs; built once by `app`.
+pub struct Worker {
+    pub store: Store,
+    pub mg: MgAccess,
+    pub telegram: TelegramClient,
+    pub telegram_rate: TelegramRate,
+    pub avatars: AvatarLinks,
+    pub settings: QueueSettings,
+    /// This process's name in leases: a new one per start.
+    pub owner: String,
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Worker {
+    /// Runs until `stop` turns true, then waits for deliveries in flight and gives the leases
+    /// back.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let lease_ms = (self.settings.lease_seconds * 1000) as i64;
+        let heartbeat = Duration::from_millis((lease_ms / 3).max(100) as u64);
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1) as usize));
+        let mut last_heartbeat: Option<tokio::time::Instant> = None;
+        let mut last_janitor = tokio::time::Instant::now();
+        while !*stop.borrow() {
+            let mut renewed = false;
+            if last_heartbeat.is_none_or(|at| at.elapsed() >= heartbeat) {
+                renewed = self.heartbeat(lease_ms, &mut last_heartbeat).await;
+            }
+            if last_janitor.elapsed() >= Duration::from_secs(600) {
+                last_janitor = tokio::time::Instant::now();
+                self.sweep().await;
+            }
+            let mut claimed = self.claim(&slots, lease_ms).await;
+            // Nothing to do with the leases we hold: maybe jobs of an account we do not lease
+            // yet (its first webhook, or re-enabled). Take the leases now, not at the next
+            // heartbeat, so a new conversation does not wait for it.
+            if claimed.is_empty()
+                && !renewed
+                && last_heartbeat.is_none_or(|at| at.elapsed() >= Duration::from_millis(50))
+            {
+                self.heartbeat(lease_ms, &mut last_heartbeat).await;
+                claimed = self.claim(&slots, lease_ms).await;
+            }
+            let idle = claimed.is_empty();
+            for job in claimed {
+                let permit = slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                let worker = self.clone();
+                tokio::spawn(async move {
+                    worker.settle(job).await;
+                    drop(permit);
+                    // The lane's next job may be claimable now.
+                    worker.wake.notify_one();
+                });
+            }
+            if idle {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+        // Let deliveries in flight finish (each is bounded by its HTTP timeouts).
+        let _ = slots.acquire_many(self.settings.concurrency.max(1)).await;
+        if let Err(e) = self.store.release_leases(&self.owner).await {
+            tracing::warn!(error = %e, "giving queue leases back failed; they expire on their own");
+        }
+    }
+
+    async fn heartbeat(&self, lease_ms: i64, last: &mut Option<tokio::time::Instant>) -> bool {
+        match self.store.renew_leases(&self.owner, lease_ms).await {
+            Ok(()) => {
+                *last = Some(tokio::time::Instant::now());
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "renewing queue leases failed");
+                false
+            }
+        }
+    }
+
+    async fn claim(&self, slots: &Semaphore, lease_ms: i64) -> Vec<ClaimedJob> {
+        let free = slots.available_permits() as i64;
+        if free == 0 {
+            return Vec::new();
+        }
+        self.store
+            .claim_jobs(&self.owner, lease_ms, free)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "claiming jobs failed");
+                Vec::new()
+            })
+    }
+
+    /// Delivers one job and records how it ended.
+    async fn settle(&self, job: ClaimedJob) {
+        let outcome = self.deliver(&job).await;
+        let settled = match outcome {
+            Ok(()) => {
+                self.metrics.delivered(job.kind);
+                self.store.complete_job(job.job_id, &self.owner).await
+            }
+            Err(DeliveryError::Retry { after, reason }) if !self.out_of_time(&job) => {
+                let delay = after
+                    .map(|after| after.as_millis() as i64 + jitter(250))
+                    .unwrap_or_else(|| self.backoff(job.attempts));
+                tracing::warn!(job = job.job_id, lane = %job.lane, attempt = job.attempts, delay_ms = delay, reason = %reason, "delivery will be retried");
+                self.metrics.retried(job.kind);
+                self.store
+                    .retry_job(job.job_id, &self.owner, delay, &reason)
+                    .await
+            }
+            Err(DeliveryError::Retry { reason, .. }) => {
+                let reason = format!("gave up after {} attempts: {reason}", job.attempts);
+                self.report_failure(&job, SendingErrorCode::General, &reason)
+                    .await
+            }
+            Err(DeliveryError::Failed { code, reason }) => {
+                self.report_failure(&job, code, &reason).await
+            }
+        };
+        match settled {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    job = job.job_id,
+                    "the job's lease was lost before it was settled"
+                )
+            }
+            Err(e) => {
+                // The lease runs out and the job is delivered again; receivers dedupe it.
+                tracing::error!(job = job.job_id, error = %e, "recording a delivery failed")
+            }
+        }
+    }
+
+    /// Reports a job that will not be delivered: to MG for an operator's message (ack with an
+    /// error, so the operator sees it failed), and always in the log and the metrics.
+    async fn report_failure(
+        &self,
+        job: &ClaimedJob,
+        code: SendingErrorCode,
+        reason: &str,
+    ) -> Result<bool, crate::store::StoreError> {
+        tracing::error!(job = job.job_id, lane = %job.lane, kind = ?job.kind, code = ?code, reason = %reason, "delivery failed for good");
+        if job.kind == JobKind::Mg {
+            if let Err(e) = self.ack_failure(job, code, reason).await {
+                if !self.out_of_time(job) {
+                    // MG must hear about it: try again later.
+                    let reason = format!("reporting the failure to MG: {e}");
+                    return self
+                        .store
+                        .retry_job(job.job_id, &self.owner, self.backoff(job.attempts), &reason)
+                        .await;
+                }
+            }
+        }
+        self.metrics.failed(job.kind);
+        self.store.fail_job(job.job_id, &self.owner, reason).await
+    }
+
+    async fn ack_failure(
+        &self,
+        job: &ClaimedJob,
+        code: SendingErrorCode,
+        reason: &str,
+    ) -> Result<(), DeliveryError> {
+        let Ok(MgWebhook::MessageSent(sent)) = MgWebhook::parse(job.payload.as_bytes()) else {
+            return Ok(());
+        };
+        let mut account = self.account(job).await?;
+        let request = AckMessageRequest {
+            channel: MgChannelId(sent.channel_id),
+            message: Some(MessageIdentifier::id(MgMessageId(sent.id))),
+            transport_message_id: None,
+            created_at: None,
+            error: Some(SendingError {
+                code,
+                message: Some(truncate(reason, 255)),
+                external_code: None,
+            }),
+            external_message_id: None,
+        };
+        self.mg
+            .call(&mut account, |api| {
+                let request = request.clone();
+                async move { api.ack_message(&request).await }
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn deliver(&self, job: &ClaimedJob) -> Result<(), DeliveryError> {
+        let mut account = self.account(job).await?;
+        match job.kind {
+            JobKind::Telegram => {
+                let (channel_id, update) = inbound_payload(&job.payload)?;
+                let channel = self
+                    .store
+                    .find_channel(&account.id, &channel_id)
+                    .await?
+                    .ok_or_else(|| DeliveryError::failed("the bot's channel no longer exists"))?;
+                let bot = self.bot(&channel)?;
+                let mut d = self.delivery(&mut account, &channel, &bot);
+                inbound::deliver_update(&mut d, &update).await
+            }
+            JobKind::Mg => {
+                let head = MgHead::parse(job.payload.as_bytes()).map_err(|e| {
+                    DeliveryError::failed(format!("stored webhook unreadable: {e}"))
+                })?;
+                let hook = MgWebhook::parse(job.payload.as_bytes()).map_err(|e| {
+                    DeliveryError::failed(format!("stored webhook unreadable: {e}"))
+                })?;
+                let channel = self
+                    .store
+                    .find_channel_by_mg_id(&account.id, head.channel_id)
+                    .await?
+                    .filter(|channel| channel.active)
+                    .ok_or_else(|| DeliveryError::failed("this MG channel has no active bot"))?;
+                let bot = self.bot(&channel)?;
+                let mut d = self.delivery(&mut account, &channel, &bot);
+                match &hook {
+                    MgWebhook::MessageSent(sent) => {
+                        let transport_id = outbound::send_message(&mut d, sent).await?;
+                        let request = AckMessageRequest {
+                            channel: MgChannelId(sent.channel_id),
+                            message: Some(MessageIdentifier::id(MgMessageId(sent.id))),
+                            transport_message_id: Some(transport_id),
+                            created_at: Some(time::OffsetDateTime::now_utc()),
+                            error: None,
+                            external_message_id: None,
+                        };
+                        d.mg.call(d.account, |api| {
+                            let request = request.clone();
+                            async move { api.ack_message(&request).await }
+                        })
+                        .await?;
+                        Ok(())
+                    }
+                    other => outbound::apply(&mut d, other).await,
+                }
+            }
+        }
+    }
+
+    /// Sends an operator's message inside the webhook request (`mg.delivery = "sync"`) and
+    /// returns the transport message id, with the same idempotent parts record as the queue.
+    pub async fn send_now(
+        &self,
+        account: &mut Account,
+        sent: &crate::mg::MessageSent,
+    ) -> Result<String, DeliveryError> {
+        let channel = self
+            .store
+            .find_channel_by_mg_id(&account.id, sent.channel_id)
+            .await?
+            .filter(|channel| channel.active)
+            .ok_or_else(|| DeliveryError::failed("this MG channel has no active bot"))?;
+        let bot = self.bot(&channel)?;
+        let mut d = self.delivery(account, &channel, &bot);
+        outbound::send_message(&mut d, sent).await
+    }
+
+    fn delivery<'a>(
+        &'a self,
+        account: &'a mut Account,
+        channel: &'a Channel,
+        bot: &'a crate::messenger::telegram::Bot,
+    ) -> Delivery<'a> {
+        Delivery {
+            account,
+            channel,
+            mg: &self.mg,
+            bot,
+            store: &self.store,
+            telegram_rate: &self.telegram_rate,
+            avatars: &self.avatars,
+        }
+    }
+
+    async fn account(&self, job: &ClaimedJob) -> Result<Account, DeliveryError> {
+        self.store
+            .find_account(&job.account_id)
+            .await?
+            .ok_or_else(|| DeliveryError::failed("the account no longer exists"))
+    }
+
+    fn bot(&self, channel: &Channel) -> Result<crate::messenger::telegram::Bot, DeliveryError> {
+        let token = BotToken::parse(secrecy::ExposeSecret::expose_secret(&channel.bot_token))
+            .map_err(|_| DeliveryError::failed("the stored bot token is damaged"))?;
+        Ok(self.telegram.bot(&token))
+    }
+
+    /// Past the attempt or age limit: the next failure is final.
+    fn out_of_time(&self, job: &ClaimedJob) -> bool {
+        let age_ms = crate::store::now_ms() - job.created_at;
+        job.attempts >= i64::from(self.settings.max_attempts)
+            || age_ms >= (self.settings.max_age_hours * 3_600_000) as i64
+    }
+
+    /// Full-jitter exponential backoff: uniform in [0, min(max, base * 2^(attempt-1))], at
+    /// least a tenth of the base so a failing lane never spins.
+    fn backoff(&self, attempts: i64) -> i64 {
+        let base = self.settings.retry_base_ms.max(1) as i64;
+        let cap = self.settings.retry_max_ms.max(1) as i64;
+        let exp = base.saturating_mul(1i64 << attempts.clamp(1, 30).saturating_sub(1));
+        let ceiling = exp.min(cap);
+        (base / 10).max(rand::thread_rng().gen_range(0..=ceiling))
+    }
+
+    /// The janitor: finished jobs past the dedupe window, idle limiter keys.
+    async fn sweep(&self) {
+        let keep_ms = (self.settings.keep_done_hours * 3_600_000) as i64;
+        match self.store.delete_finished_jobs(keep_ms).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "deleted finished jobs past the dedupe window"),
+            Err(e) => tracing::warn!(error = %e, "deleting finished jobs failed"),
+        }
+        self.telegram_rate.shrink();
+    }
+}
+
+/// A stored Telegram job: our channel id and the update as Telegram sent it.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct InboundPayload {
+    pub channel_id: String,
+    pub update: serde_json::Value,
+}
+
+fn inbound_payload(payload: &str) -> Result<(crate::store::ChannelId, Update), DeliveryError> {
+    let unreadable =
+        |what: &str| DeliveryError::failed(format!("stored update unreadable: {what}"));
+    let stored: InboundPayload =
+        serde_json::from_str(payload).map_err(|e| unreadable(&e.to_string()))?;
+    let channel_id = crate::store::ChannelId::parse(&stored.channel_id)
+        .ok_or_else(|| unreadable("channel id"))?;
+    let update = serde_json::from_value(stored.update).map_err(|e| unreadable(&e.to_string()))?;
+    Ok((channel_id, update))
+}
+
+fn jitter(max_ms: i64) -> i64 {
+    rand::thread_rng().gen_range(0..=max_ms)
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}

@@ -1,0 +1,687 @@
+//! Webhooks MG sends us (`protocol/transport-api.md` §5): `{"type", "meta", "data"}`, one event
+//! per request, typed by `type`.
+//!
+//! Read tolerantly, like every MG answer: unknown fields are ignored, `null` reads as absent,
+//! ids MG may leave out (`meta.id`, `data.id` outside `message_sent`) are optional, and a card
+//! (`order`, `product`) keeps whatever of it parses rather than failing the whole webhook. An
+//! unknown `type` parses too, as [`MgWebhook::Unknown`]: MG adds kinds, and those must be
+//! answered, not refused. What fails is only what we cannot act on at all: a body that is not
+//! JSON, no `type`, or a `message_sent` without its `id` or `channel_id`.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::types::{
+    MessageOrder, MessageProduct, MessageType, MgFileId, OrderItem, OrderPayment, TemplateButtons,
+    TemplateExample, TemplateHeader,
+};
+
+/// One webhook, by its `type`.
+// One value per request, parsed and dropped: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum MgWebhook {
+    /// An operator (or a bot, or the system) sent a message: deliver it to Telegram.
+    MessageSent(MessageSent),
+    /// An operator edited a message.
+    MessageUpdated(MessageUpdated),
+    /// An operator deleted a message.
+    MessageDeleted(MessageRef),
+    /// An operator read the customer's message.
+    MessageRead(MessageRef),
+    ReactionAdd(ReactionChange),
+    ReactionDelete(ReactionChange),
+    TemplateCreate(TemplateData),
+    TemplateUpdate(TemplateData),
+    TemplateDelete(TemplateData),
+    /// A `type` this code does not know, kept for the log.
+    Unknown(String),
+}
+
+impl MgWebhook {
+    pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
+        Self::from_value(serde_json::from_slice(body)?)
+    }
+
+    pub fn from_value(value: Value) -> Result<Self, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(rename = "type")]
+            kind: String,
+            // `meta` ({timestamp, id?}) is not needed to act on a webhook: MG gives no sequence
+            // to order by (§6.6).
+            #[serde(default)]
+            data: Value,
+        }
+        let envelope: Envelope = serde_json::from_value(value)?;
+        // A missing or null `data` reads as `{}`: the kinds that need fields say so below.
+        let data = match envelope.data {
+            Value::Null => Value::Object(Map::new()),
+            data => data,
+        };
+        let data = || data.clone();
+        Ok(match envelope.kind.as_str() {
+            "message_sent" => Self::MessageSent(serde_json::from_value(data())?),
+            "message_updated" => Self::MessageUpdated(serde_json::from_value(data())?),
+            "message_deleted" => Self::MessageDeleted(serde_json::from_value(data())?),
+            "message_read" => Self::MessageRead(serde_json::from_value(data())?),
+            "reaction_add" => Self::ReactionAdd(serde_json::from_value(data())?),
+            "reaction_delete" => Self::ReactionDelete(serde_json::from_value(data())?),
+            "template_create" => Self::TemplateCreate(serde_json::from_value(data())?),
+            "template_update" => Self::TemplateUpdate(serde_json::from_value(data())?),
+            "template_delete" => Self::TemplateDelete(serde_json::from_value(data())?),
+            _ => Self::Unknown(envelope.kind),
+        })
+    }
+
+    /// The webhook's `type`, as MG spells it.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::MessageSent(_) => "message_sent",
+            Self::MessageUpdated(_) => "message_updated",
+            Self::MessageDeleted(_) => "message_deleted",
+            Self::MessageRead(_) => "message_read",
+            Self::ReactionAdd(_) => "reaction_add",
+            Self::ReactionDelete(_) => "reaction_delete",
+            Self::TemplateCreate(_) => "template_create",
+            Self::TemplateUpdate(_) => "template_update",
+            Self::TemplateDelete(_) => "template_delete",
+            Self::Unknown(kind) => kind,
+        }
+    }
+}
+
+/// `message_sent` (§5.3).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MessageSent {
+    /// MG's id of the message: acks name it, and it keys the record of parts sent.
+    pub id: i64,
+    pub channel_id: i64,
+    /// Empty on phone-keyed channels; then `external_user_id` names the customer.
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_chat_id: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_user_id: String,
+    /// v1 only (omitempty); not used to deliver.
+    #[serde(default)]
+    pub external_message_id: Option<String>,
+    /// `None` when missing or a kind this code does not know.
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub r#type: Option<MessageType>,
+    /// The text, or the caption of media.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// Our external id of the message replied to (`"{chat}:{message}"` for ours).
+    #[serde(default)]
+    pub quote_external_id: Option<String>,
+    #[serde(default)]
+    pub quote_content: Option<String>,
+    /// Meaning UNVERIFIED; kept for the log.
+    #[serde(default, deserialize_with = "lenient")]
+    pub in_app_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub user: Option<WebhookUser>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub bot: Option<WebhookBot>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub customer: Option<WebhookCustomer>,
+    /// Attachments, to resolve with `GET /files/{id}`.
+    #[serde(default, deserialize_with = "lenient_items")]
+    pub items: Vec<WebhookItem>,
+    #[serde(default, deserialize_with = "salvaged_product")]
+    pub product: Option<MessageProduct>,
+    #[serde(default, deserialize_with = "salvaged_order")]
+    pub order: Option<MessageOrder>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub template: Option<WebhookTemplate>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub attachments: Option<Attachments>,
+}
+
+/// `message_updated`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct MessageUpdated {
+    /// v1 sends it; the OpenAPI document does not.
+    #[serde(default, deserialize_with = "lenient")]
+    pub id: Option<i64>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub channel_id: i64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_chat_id: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_user_id: String,
+    /// Our id of the edited message (`"{chat}:{message}"`).
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_message_id: String,
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub r#type: Option<MessageType>,
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub attachments: Option<Attachments>,
+    #[serde(default, deserialize_with = "salvaged_product")]
+    pub product: Option<MessageProduct>,
+    #[serde(default, deserialize_with = "salvaged_order")]
+    pub order: Option<MessageOrder>,
+}
+
+/// `message_deleted` and `message_read`: which message.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct MessageRef {
+    #[serde(default, deserialize_with = "lenient")]
+    pub id: Option<i64>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub channel_id: i64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_chat_id: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_user_id: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_message_id: String,
+}
+
+/// `reaction_add` and `reaction_delete`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ReactionChange {
+    #[serde(default, deserialize_with = "or_default")]
+    pub channel_id: i64,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_chat_id: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_user_id: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub external_message_id: String,
+    /// The reaction added (absent on delete).
+    #[serde(default)]
+    pub new_reaction: Option<String>,
+    /// The reaction replaced (on add) or removed (on delete).
+    #[serde(default)]
+    pub old_reaction: Option<String>,
+    /// The message's whole set after the change.
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub all_reactions: Vec<ReactionItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReactionItem {
+    pub reaction: String,
+}
+
+/// `template_create` (no `code` yet), `template_update` and `template_delete` (§5.4).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct TemplateData {
+    #[serde(default, deserialize_with = "or_default")]
+    pub channel_id: i64,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub header: Option<TemplateHeader>,
+    #[serde(default)]
+    pub footer: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub buttons: Option<TemplateButtons>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub example: Option<TemplateExample>,
+}
+
+/// The operator who sent a message (v1 has no `id`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct WebhookUser {
+    #[serde(default, deserialize_with = "lenient")]
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
+}
+
+/// The chat bot that sent a message.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct WebhookBot {
+    #[serde(default, deserialize_with = "lenient")]
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct WebhookCustomer {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
+}
+
+/// One attachment of `message_sent`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WebhookItem {
+    pub id: MgFileId,
+    #[serde(default, deserialize_with = "lenient")]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub caption: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub height: Option<u32>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub width: Option<u32>,
+}
+
+/// `template` of `message_sent`: the operator sent a template with these values.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct WebhookTemplate {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub variables: Option<TemplateVariables>,
+    /// Deprecated: the body's arguments before `variables`.
+    #[serde(default, deserialize_with = "text_list")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct TemplateVariables {
+    #[serde(default, deserialize_with = "lenient")]
+    pub header: Option<TemplateHeaderVariables>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub body: Option<TemplateBodyVariables>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub buttons: Vec<TemplateButtonVariables>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct TemplateHeaderVariables {
+    #[serde(rename = "type", default)]
+    pub r#type: Option<String>,
+    #[serde(default, deserialize_with = "text_list")]
+    pub args: Vec<String>,
+    /// Media of a media header, as MG gives them (shape UNVERIFIED; not delivered).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub attachments: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct TemplateBodyVariables {
+    #[serde(default, deserialize_with = "text_list")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct TemplateButtonVariables {
+    #[serde(rename = "type", default)]
+    pub r#type: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "text_list")]
+    pub args: Vec<String>,
+}
+
+/// `attachments` of a message: quick-reply buttons.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Attachments {
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub suggestions: Vec<Suggestion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Suggestion {
+    #[serde(rename = "type", default)]
+    pub r#type: SuggestionType,
+    /// Required for `text`.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The phone, e-mail or URL (ignored for `text`).
+    #[serde(default)]
+    pub payload: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuggestionType {
+    #[default]
+    Text,
+    Phone,
+    Email,
+    Url,
+    /// A kind newer than this code: shown as a text button.
+    #[serde(other)]
+    Other,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tolerant readers
+
+/// `null` or missing reads as the type's default.
+fn or_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `None` instead of an error when a value is `null` or not what we expect.
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let value = Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
+}
+
+/// A list without the elements that do not parse; empty when missing or not a list.
+fn lenient_list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|item| serde_json::from_value(item).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn lenient_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<WebhookItem>, D::Error> {
+    lenient_list(d)
+}
+
+/// Template arguments: strings, with numbers and booleans taken as their text.
+fn text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                Value::String(text) => Some(text),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn salvaged_product<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MessageProduct>, D::Error> {
+    Ok(salvage(Value::deserialize(d)?, &["name"]))
+}
+
+/// An order card keeps every field, item and payment that parses: v1 sends `date` as free text,
+/// MG may add status codes, and one odd line must not cost the operator the whole card.
+fn salvaged_order<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MessageOrder>, D::Error> {
+    let mut value = Value::deserialize(d)?;
+    if let Value::Object(order) = &mut value {
+        if let Some(Value::Array(items)) = order.get_mut("items") {
+            let kept = items
+                .drain(..)
+                .filter_map(|item| salvage::<OrderItem>(item, &[]))
+                .map(|item| serde_json::to_value(item).unwrap_or_default())
+                .collect();
+            *items = kept;
+        }
+        if let Some(Value::Array(payments)) = order.get_mut("payments") {
+            let kept = payments
+                .drain(..)
+                .filter_map(|payment| salvage::<OrderPayment>(payment, &[]))
+                .map(|payment| serde_json::to_value(payment).unwrap_or_default())
+                .collect();
+            *payments = kept;
+        }
+    }
+    Ok(salvage(value, &[]))
+}
+
+/// `value` as a `T`; failing that, a `T` of the fields that parse one by one (with `required`
+/// always kept); `None` when not even that parses.
+fn salvage<T: DeserializeOwned>(value: Value, required: &[&str]) -> Option<T> {
+    if let Ok(whole) = serde_json::from_value(value.clone()) {
+        return Some(whole);
+    }
+    let Value::Object(fields) = value else {
+        return None;
+    };
+    let mut kept: Map<String, Value> = required
+        .iter()
+        .filter_map(|key| fields.get(*key).map(|v| ((*key).to_owned(), v.clone())))
+        .collect();
+    for (key, field) in fields {
+        if kept.contains_key(&key) {
+            continue;
+        }
+        let mut trial = kept.clone();
+        trial.insert(key, field);
+        if serde_json::from_value::<T>(Value::Object(trial.clone())).is_ok() {
+            kept = trial;
+        }
+    }
+    serde_json::from_value(Value::Object(kept)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mg::{Cost, OrderStatusCode};
+    use serde_json::json;
+
+    fn parse(value: Value) -> MgWebhook {
+        MgWebhook::parse(value.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn v12_message_sent_with_quote_and_suggestions() {
+        let hook = parse(
+            json!({"type": "message_sent", "meta": {"timestamp": 1782900600},
+         "data": {"id": 123460, "channel_id": 305, "external_chat_id": "chat-99001", "external_user_id": "u-5001",
+                  "type": "text", "content": "Yes, we have it in red!", "quote_external_id": "m-777",
+                  "quote_content": "Is it available in red?",
+                  "user": {"id": 17, "first_name": "Oleg", "last_name": "P", "avatar": ""},
+                  "customer": {"first_name": "Anna", "last_name": "K", "avatar": ""},
+                  "attachments": {"suggestions": [{"type": "text", "title": "Order now"},
+                                                  {"type": "url", "title": "Open catalog", "payload": "https://shop.example/red"}]}}}),
+        );
+        assert_eq!(hook.kind(), "message_sent");
+        let MgWebhook::MessageSent(m) = hook else {
+            panic!("{hook:?}")
+        };
+        assert_eq!(m.id, 123460);
+        assert_eq!(m.channel_id, 305);
+        assert_eq!(m.external_chat_id, "chat-99001");
+        assert_eq!(m.r#type, Some(MessageType::Text));
+        assert_eq!(m.content.as_deref(), Some("Yes, we have it in red!"));
+        assert_eq!(m.quote_external_id.as_deref(), Some("m-777"));
+        assert_eq!(m.user.unwrap().id, Some(17));
+        let suggestions = m.attachments.unwrap().suggestions;
+        assert_eq!(suggestions.len(), 2);
+        assert_eq!(suggestions[1].r#type, SuggestionType::Url);
+        assert_eq!(
+            suggestions[1].payload.as_deref(),
+            Some("https://shop.example/red")
+        );
+        assert!(m.items.is_empty() && m.order.is_none() && m.product.is_none());
+    }
+
+    #[test]
+    fn v13_message_sent_with_a_template_and_nulls() {
+        let hook = parse(
+            json!({"type": "message_sent", "meta": {"timestamp": 1782900700},
+         "data": {"id": 123461, "channel_id": 305, "external_chat_id": "", "external_user_id": "79998887766",
+                  "type": "text", "content": "Order No. 8061C accepted", "quote_external_id": null, "quote_content": null,
+                  "bot": {"id": 760, "name": "Bot system", "avatar": ""},
+                  "template": {"code": "ns#thanks_for_order#ru", "category": "utility",
+                               "variables": {"body": {"args": ["8061C", 17400]},
+                                             "buttons": [{"type": "url", "title": "Track", "args": ["8061"]}]}}}}),
+        );
+        let MgWebhook::MessageSent(m) = hook else {
+            panic!("{hook:?}")
+        };
+        assert_eq!(m.external_chat_id, "");
+        assert_eq!(m.external_user_id, "79998887766");
+        assert_eq!(m.quote_external_id, None);
+        assert_eq!(m.bot.unwrap().name.as_deref(), Some("Bot system"));
+        let template = m.template.unwrap();
+        assert_eq!(template.code.as_deref(), Some("ns#thanks_for_order#ru"));
+        let variables = template.variables.unwrap();
+        assert_eq!(variables.body.unwrap().args, ["8061C", "17400"]);
+        assert_eq!(variables.buttons[0].title.as_deref(), Some("Track"));
+    }
+
+    #[test]
+    fn v15_v16_v17_other_webhooks() {
+        let hook = parse(
+            json!({"type": "message_updated", "meta": {"timestamp": 1782900800},
+         "data": {"channel_id": 305, "external_chat_id": "chat-99001", "external_user_id": "u-5001",
+                  "external_message_id": "out-556", "type": "text", "content": "Yes, we have it in red and blue!"}}),
+        );
+        let MgWebhook::MessageUpdated(u) = hook else {
+            panic!("{hook:?}")
+        };
+        assert_eq!(u.external_message_id, "out-556");
+        assert_eq!(
+            u.content.as_deref(),
+            Some("Yes, we have it in red and blue!")
+        );
+        assert_eq!(u.id, None);
+
+        let hook = parse(
+            json!({"type": "message_deleted", "meta": {"timestamp": 1782900900},
+         "data": {"channel_id": 305, "external_chat_id": "chat-99001", "external_user_id": "u-5001", "external_message_id": "out-556"}}),
+        );
+        assert!(
+            matches!(&hook, MgWebhook::MessageDeleted(d) if d.external_message_id == "out-556" && d.channel_id == 305)
+        );
+        let hook = parse(
+            json!({"type": "message_read", "meta": {"timestamp": 1782901000},
+         "data": {"channel_id": 305, "external_chat_id": "chat-99001", "external_user_id": "u-5001", "external_message_id": "m-777"}}),
+        );
+        assert!(matches!(&hook, MgWebhook::MessageRead(r) if r.external_message_id == "m-777"));
+
+        let hook = parse(
+            json!({"type": "reaction_add", "meta": {"timestamp": 1782901100},
+         "data": {"channel_id": 305, "external_chat_id": "chat-99001", "external_user_id": "u-5001",
+                  "external_message_id": "m-777", "new_reaction": "❤️", "old_reaction": "👍",
+                  "all_reactions": [{"reaction": "❤️"}]}}),
+        );
+        let MgWebhook::ReactionAdd(r) = hook else {
+            panic!("{hook:?}")
+        };
+        assert_eq!(r.new_reaction.as_deref(), Some("❤️"));
+        assert_eq!(r.old_reaction.as_deref(), Some("👍"));
+        assert_eq!(
+            r.all_reactions,
+            [ReactionItem {
+                reaction: "❤️".into()
+            }]
+        );
+        let hook = parse(json!({"type": "reaction_delete", "meta": {"timestamp": 1},
+         "data": {"channel_id": 305, "external_chat_id": "1", "external_message_id": "1:2", "old_reaction": "👍"}}));
+        assert!(matches!(&hook, MgWebhook::ReactionDelete(r) if r.new_reaction.is_none()));
+
+        let hook = parse(
+            json!({"type": "template_create", "meta": {"timestamp": 1782901200},
+         "data": {"channel_id": 305, "name": "Order shipped", "lang": "en", "category": "utility",
+                  "body": "Hi {{1}}, your order {{2}} has shipped.",
+                  "header": {"content": {"type": "text", "body": "Shipping update"}},
+                  "footer": "Shop Inc.",
+                  "buttons": {"items": [{"type": "url", "label": "Track", "url": "https://shop.example/t/{{1}}"}]},
+                  "example": {"body": ["Anna", "8061C"], "buttons": [["8061C"]]}}}),
+        );
+        let MgWebhook::TemplateCreate(t) = hook else {
+            panic!("{hook:?}")
+        };
+        assert_eq!(t.name.as_deref(), Some("Order shipped"));
+        assert_eq!(t.lang.as_deref(), Some("en"));
+        assert_eq!(t.buttons.unwrap().items[0].label, "Track");
+        assert_eq!(t.example.unwrap().body, ["Anna", "8061C"]);
+        assert!(t.header.is_some());
+
+        let hook = parse(
+            json!({"type": "template_delete", "data": {"channel_id": 305, "code": "x#y", "lang": "en"}}),
+        );
+        assert!(matches!(&hook, MgWebhook::TemplateDelete(t) if t.code.as_deref() == Some("x#y")));
+    }
+
+    #[test]
+    fn unknown_types_parse_and_missing_essentials_do_not() {
+        let hook = parse(
+            json!({"type": "dialog_closed", "meta": {"id": 9, "timestamp": 1}, "data": {"x": 1}}),
+        );
+        assert_eq!(hook, MgWebhook::Unknown("dialog_closed".into()));
+        assert_eq!(hook.kind(), "dialog_closed");
+        // No data at all is fine for kinds answered at once.
+        assert!(matches!(
+            parse(json!({"type": "message_read"})),
+            MgWebhook::MessageRead(_)
+        ));
+        assert!(MgWebhook::parse(b"not json").is_err());
+        assert!(MgWebhook::parse(br#"{"data": {}}"#).is_err());
+        assert!(
+            MgWebhook::parse(br#"{"type": "message_sent", "data": {"channel_id": 1}}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn cards_are_read_tolerantly_paid_and_payed_alike() {
+        let hook = parse(json!({"type": "message_sent", "data": {
+            "id": 1, "channel_id": 2, "external_chat_id": "5", "type": "order",
+            "items": [{"id": "aa4ff988-bafb-43a0-9551-b8e00f677e34", "size": 10}, {"no_id": true}],
+            "order": {
+                "number": "8061C", "date": "01.07.2026 10:00",
+                "status": {"code": "new", "name": "New"},
+                "cost": {"value": 17400, "currency": "RUB"},
+                "items": [
+                    {"name": "Red dress", "price": {"value": 8700, "currency": "RUB"}, "quantity": {"value": 2}},
+                    {"name": "Odd", "price": "free"}
+                ],
+                "payments": [
+                    {"name": "Card", "amount": {"value": 17400, "currency": "RUB"}, "status": {"name": "Paid", "paid": true}},
+                    {"name": "Cash", "status": {"name": "Not yet", "payed": false}}
+                ]
+            }
+        }}));
+        let MgWebhook::MessageSent(m) = hook else {
+            panic!("{hook:?}")
+        };
+        assert_eq!(m.items.len(), 1, "the item without an id is dropped");
+        let order = m.order.unwrap();
+        assert_eq!(order.number.as_deref(), Some("8061C"));
+        assert_eq!(
+            order.date, None,
+            "a free-text date is dropped, not the order"
+        );
+        assert_eq!(order.status.unwrap().code, Some(OrderStatusCode::New));
+        let items = order.items.unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].name.as_deref(), Some("Odd"));
+        assert_eq!(items[1].price, None);
+        let payments = order.payments.unwrap();
+        assert_eq!(payments[0].status.as_ref().unwrap().payed, Some(true));
+        assert_eq!(payments[1].status.as_ref().unwrap().payed, Some(false));
+
+        let hook = parse(json!({"type": "message_sent", "data": {
+            "id": 1, "channel_id": 2, "type": "product",
+            "product": {"name": "Red dress", "cost": {"value": 99.5, "currency": "EUR"}, "id": "not a number"}
+        }}));
+        let MgWebhook::MessageSent(m) = hook else {
+            panic!("{hook:?}")
+        };
+        let product = m.product.unwrap();
+        assert_eq!(product.name, "Red dress");
+        assert_eq!(product.id, None);
+        assert_eq!(
+            product.cost,
+            Some(Cost {
+                value: 99.5,
+                currency: "EUR".into()
+            })
+        );
+    }
+}

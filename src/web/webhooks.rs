@@ -1,0 +1,224 @@
+//! The two webhooks: Telegram's updates (`POST /telegram/{webhook_key}`) and MessageGateway's
+//! events (`POST /webhook/mg`). Each authenticates, parses at the edge, stores a job through
+//! the group-commit ingest and only then answers; the workers deliver. Nothing is stored for a
+//! request that is refused.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::AppState;
+use crate::bridge::delivery::DeliveryError;
+use crate::bridge::ingest::MgHead;
+use crate::bridge::outbound;
+use crate::bridge::worker::InboundPayload;
+use crate::config::DeliveryMode;
+use crate::messenger::telegram::{ChatType, Update};
+use crate::mg::{MgWebhook, SendingErrorCode};
+use crate::store::{secret_eq, JobKind, NewJob};
+
+/// Telegram's updates and MG's events are small; an order card with many items is the largest
+/// thing either sends.
+const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
+const TELEGRAM_SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+/// MG names the account in this header (Go writes it `Clientid`; HTTP headers ignore case).
+const CLIENT_ID_HEADER: &str = "clientid";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/telegram/{webhook_key}", post(telegram_update))
+        .route("/webhook/mg", post(mg_webhook))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY))
+}
+
+async fn telegram_update(
+    State(state): State<AppState>,
+    Path(webhook_key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let given = headers
+        .get(TELEGRAM_SECRET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let channel = match state.directory.channel(&state.store, &webhook_key).await {
+        Ok(Some(channel)) if secret_eq(&channel.webhook_secret, given) => channel,
+        Ok(_) => {
+            tracing::warn!("Telegram webhook refused: unknown path or wrong secret token");
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "unknown webhook or wrong secret token",
+            );
+        }
+        Err(e) => return unavailable(&e),
+    };
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed Telegram update refused");
+            return refuse(StatusCode::BAD_REQUEST, "malformed update");
+        }
+    };
+    let Some(message_chat) = bridged_chat(&update) else {
+        tracing::info!(
+            update_id = update.update_id,
+            "Telegram update of a kind the bridge does not carry: ignored"
+        );
+        return ok_empty();
+    };
+    let (chat_id, chat_type) = message_chat;
+    if chat_type != ChatType::Private {
+        tracing::info!(
+            chat_id,
+            "update from a group chat ignored: the bridge carries private chats only"
+        );
+        return ok_empty();
+    }
+    if !channel.active {
+        tracing::info!(
+            channel = channel.id.as_str(),
+            "update for a removed bot ignored"
+        );
+        return ok_empty();
+    }
+    // The body was parsed above, so it is JSON and can be embedded as it came.
+    let body = String::from_utf8_lossy(&body);
+    let payload = format!(
+        "{{\"channel_id\":{},\"update\":{}}}",
+        Value::String(channel.id.as_str().to_owned()),
+        body
+    );
+    debug_assert!(serde_json::from_str::<InboundPayload>(&payload).is_ok());
+    let job = NewJob {
+        account_id: channel.account_id.clone(),
+        kind: JobKind::Telegram,
+        lane: format!("tg:{}:{chat_id}", channel.id.as_str()),
+        dedupe_key: Some(format!(
+            "telegram:{}:{}",
+            channel.id.as_str(),
+            update.update_id
+        )),
+        payload,
+    };
+    match state.ingest.accept(job).await {
+        Ok(()) => ok_empty(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// The chat of an update the bridge carries (messages, edits, reactions), with its type.
+fn bridged_chat(update: &Update) -> Option<(i64, ChatType)> {
+    if let Some(message) = update.message.as_ref().or(update.edited_message.as_ref()) {
+        return Some((message.chat.id, message.chat.kind));
+    }
+    update
+        .message_reaction
+        .as_ref()
+        .map(|reaction| (reaction.chat.id, reaction.chat.kind))
+}
+
+async fn mg_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let given = headers
+        .get(CLIENT_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let account = match state.directory.account(&state.store, given).await {
+        Ok(Some(account)) => account,
+        Ok(None) => {
+            tracing::warn!("MG webhook refused: unknown or missing Clientid");
+            return refuse(StatusCode::UNAUTHORIZED, "unknown Clientid");
+        }
+        Err(e) => return unavailable(&e),
+    };
+    let parsed = MgHead::parse(&body)
+        .and_then(|head| Ok((head, MgWebhook::parse(&body).map_err(|e| e.to_string())?)));
+    let (head, hook) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed MG webhook refused");
+            return refuse(StatusCode::BAD_REQUEST, "malformed webhook");
+        }
+    };
+    if !head.is_queued() {
+        if matches!(hook, MgWebhook::Unknown(_)) {
+            tracing::info!(kind = %head.kind, "MG webhook of an unknown type answered and ignored");
+        }
+        return (StatusCode::OK, Json(outbound::webhook_reply(&hook))).into_response();
+    }
+    if head.channel_id <= 0 || head.chat.is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "channel_id and external_chat_id are required",
+        );
+    }
+    if let (DeliveryMode::Sync, MgWebhook::MessageSent(sent)) = (state.delivery_mode, &hook) {
+        return send_now(&state, &account.id, sent).await;
+    }
+    let dedupe_key = match (head.kind.as_str(), head.id) {
+        // MG may repeat a webhook (UNVERIFIED); an operator's message is one job per MG id.
+        ("message_sent", Some(id)) => Some(format!("mg:{}:message_sent:{id}", account.id.as_str())),
+        _ => None,
+    };
+    let job = NewJob {
+        account_id: account.id.clone(),
+        kind: JobKind::Mg,
+        lane: format!("mg:{}:{}", head.channel_id, head.chat),
+        dedupe_key,
+        payload: String::from_utf8_lossy(&body).into_owned(),
+    };
+    match state.ingest.accept(job).await {
+        Ok(()) if head.kind == "message_sent" => {
+            (StatusCode::OK, Json(json!({ "async": true }))).into_response()
+        }
+        Ok(()) => ok_empty(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// `mg.delivery = "sync"`: deliver inside the request and answer with the messenger's id, or
+/// with the error in a 200 body (§5.6: the tolerant reading of where MG expects it).
+async fn send_now(
+    state: &AppState,
+    account_id: &crate::domain::AccountId,
+    sent: &crate::mg::MessageSent,
+) -> Response {
+    let mut account = match state.store.find_account(account_id).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "unknown Clientid"),
+        Err(e) => return unavailable(&e),
+    };
+    let answer = match state.worker.send_now(&mut account, sent).await {
+        Ok(id) => json!({ "external_message_id": id, "async": false }),
+        Err(e) => {
+            let (code, reason) = match e {
+                DeliveryError::Failed { code, reason } => (code, reason),
+                // No second chance inside a request: the operator sees it failed and resends.
+                DeliveryError::Retry { reason, .. } => (SendingErrorCode::General, reason),
+            };
+            tracing::warn!(code = ?code, reason = %reason, "operator's message not delivered (sync mode)");
+            json!({ "async": false, "error": { "code": code, "message": reason } })
+        }
+    };
+    (StatusCode::OK, Json(answer)).into_response()
+}
+
+fn ok_empty() -> Response {
+    (StatusCode::OK, Json(json!({}))).into_response()
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// The job could not be stored: 503 makes Telegram (and presumably MG) repeat the request.
+fn unavailable(error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %error, "webhook not accepted: storage unavailable");
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily unavailable, repeat later",
+    )
+}
