@@ -209,7 +209,7 @@ async fn mg_webhooks_that_need_no_delivery_are_answered(db: Db) {
 async fn a_chat_keeps_its_order_through_mg_failures(db: Db) {
     let (app, bridge) = ready(db).await;
     // MG fails the first sends (5xx, then rate limiting past the client's own retries).
-    app.mg.fail_next(2, 500);
+    app.mg.fail_next_on("/messages", 2, 500);
     for n in 1..=5 {
         let answer = app
             .post_telegram_update(&bridge, &text_update(100 + n, CHAT, n, &format!("#{n}")))
@@ -221,7 +221,7 @@ async fn a_chat_keeps_its_order_through_mg_failures(db: Db) {
     })
     .await;
     assert_eq!(texts_at_mg(&app, CHAT), ["#1", "#2", "#3", "#4", "#5"]);
-    app.mg.fail_next(8, 429);
+    app.mg.fail_next_on("/messages", 8, 429);
     app.post_telegram_update(&bridge, &text_update(200, CHAT, 6, "#6"))
         .await;
     wait_for("the message after 429s", || {
@@ -233,7 +233,7 @@ async fn a_chat_keeps_its_order_through_mg_failures(db: Db) {
 
 async fn a_refused_message_is_reported_not_dropped_silently(db: Db) {
     let (app, bridge) = ready(db).await;
-    app.mg.fail_next(1, 400);
+    app.mg.fail_next_on("/messages", 1, 400);
     app.post_telegram_update(&bridge, &text_update(1, CHAT, 1, "refused"))
         .await;
     app.post_telegram_update(&bridge, &text_update(2, CHAT, 2, "next"))

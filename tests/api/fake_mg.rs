@@ -81,6 +81,8 @@ pub struct Injected {
     pub status: u16,
     pub body: String,
     pub retry_after: Option<u64>,
+    /// Only requests to this path (below the prefix) get it; `None`: the next request.
+    pub path: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -262,14 +264,7 @@ impl FakeMg {
     /// The next `k` requests get `status`: an empty body for 5xx (as MG sometimes sends),
     /// MG's error shape otherwise.
     pub fn fail_next(&self, k: usize, status: u16) {
-        let body = if status >= 500 {
-            String::new()
-        } else if status == 429 {
-            r#"{"errors":["Too many requests"]}"#.to_owned()
-        } else {
-            r#"{"errors":["Injected failure"]}"#.to_owned()
-        };
-        self.fail_next_with(k, status, &body, None);
+        self.fail_next_with(k, status, &error_body(status), None);
     }
 
     pub fn fail_next_with(&self, k: usize, status: u16, body: &str, retry_after: Option<u64>) {
@@ -279,6 +274,21 @@ impl FakeMg {
                 status,
                 body: body.to_owned(),
                 retry_after,
+                path: None,
+            });
+        }
+    }
+
+    /// Like `fail_next`, for requests to `path` only (below the prefix, e.g. `/messages`);
+    /// other requests (a background reconcile's) pass.
+    pub fn fail_next_on(&self, path: &str, k: usize, status: u16) {
+        let mut s = self.state.lock().unwrap();
+        for _ in 0..k {
+            s.injected.push_back(Injected {
+                status,
+                body: error_body(status),
+                retry_after: None,
+                path: Some(path.to_owned()),
             });
         }
     }
@@ -421,6 +431,18 @@ pub fn max_in_window(times: &[Instant], width: Duration) -> usize {
     best
 }
 
+/// What MG answers with a failure status: an empty body for 5xx (as MG sometimes sends), its
+/// error shape otherwise.
+fn error_body(status: u16) -> String {
+    if status >= 500 {
+        String::new()
+    } else if status == 429 {
+        r#"{"errors":["Too many requests"]}"#.to_owned()
+    } else {
+        r#"{"errors":["Injected failure"]}"#.to_owned()
+    }
+}
+
 /// Arrival time, token check, rate limit, injected answers, delay, and the record.
 async fn front_door(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let at = Instant::now();
@@ -473,7 +495,13 @@ async fn front_door(State(state): State<Shared>, request: Request, next: Next) -
                     Some((r, true))
                 } else {
                     arrivals.push_back(at);
-                    s.injected.pop_front().map(|i| (injected(i), false))
+                    let first = s
+                        .injected
+                        .iter()
+                        .position(|i| i.path.as_deref().is_none_or(|p| p == path));
+                    first
+                        .and_then(|i| s.injected.remove(i))
+                        .map(|i| (injected(i), false))
                 }
             }
         };

@@ -6,6 +6,7 @@ mod bridge;
 mod browser;
 mod channels;
 mod connect;
+mod conversation;
 mod crash;
 mod fake_crm;
 mod fake_mg;
