@@ -19,6 +19,7 @@ const CHATS: [i64; 2] = [900_000_000_001, 5_000_000_002];
 
 struct Rig {
     service: ServiceProcess,
+    env: Vec<(String, String)>,
     client: reqwest::Client,
     telegram: FakeTelegram,
     mg: FakeMg,
@@ -26,8 +27,8 @@ struct Rig {
     webhook_path: String,
     secret: String,
     _crm: FakeCrm,
-    _database: TestDatabase,
-    _dir: tempfile::TempDir,
+    database: TestDatabase,
+    dir: tempfile::TempDir,
 }
 
 async fn rig(db: Db) -> Rig {
@@ -40,20 +41,21 @@ async fn rig(db: Db) -> Rig {
     let mut env = service_env(&database.url, telegram.api_url().as_str());
     // A killed Postgres replica's leases run out after this; SQLite frees them at restart.
     env.push(("MGBRIDGE__QUEUE__LEASE_SECONDS".into(), "2".into()));
-    let service = ServiceProcess::start(env, dir.path().join("service.log")).await;
+    let service = ServiceProcess::start(env.clone(), dir.path().join("service.log")).await;
     let client_id = connect_and_add_bot(&service.address, &crm.url, API_KEY, TOKEN).await;
     let webhook = telegram.webhook_of(TOKEN).unwrap();
     Rig {
         webhook_path: url::Url::parse(&webhook.url).unwrap().path().to_owned(),
         secret: webhook.secret_token.unwrap(),
         service,
+        env,
         client: reqwest::Client::new(),
         telegram,
         mg,
         client_id,
         _crm: crm,
-        _database: database,
-        _dir: dir,
+        database,
+        dir,
     }
 }
 
@@ -211,6 +213,70 @@ async fn operators_messages_survive_sigkill(db: Db) {
             .all(|r| r.body.as_ref().unwrap()["transport_message_id"].is_string()),
         "every ack reports the Telegram message"
     );
+}
+
+/// Several replicas on one Postgres: both accept webhooks for the same chat, one delivers the
+/// account at a time, and when that one is killed the other takes over after the lease, with
+/// nothing lost, nothing twice, and the chat's order kept.
+async fn a_replica_takes_over_a_killed_ones_work(db: Db) {
+    let mut rig = rig(db).await;
+    let log = rig.dir.path().join("second.log");
+    let mut second = ServiceProcess::start(rig.env.clone(), log).await;
+    rig.mg.set(|s| s.delay = Duration::from_millis(100));
+    let total = 30;
+    for n in 1..=total {
+        let via = if n % 2 == 0 {
+            &second.address
+        } else {
+            &rig.service.address
+        };
+        let update = text_update(20_000 + n, CHATS[0], n, &format!("#{n}"));
+        let answer = rig
+            .client
+            .post(format!("{via}{}", rig.webhook_path))
+            .header("X-Telegram-Bot-Api-Secret-Token", &rig.secret)
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    wait_until(&rig, "a few deliveries", || rig.mg.messages().len() >= 4).await;
+    // Kill whichever replica holds the account.
+    let pool = sqlx::PgPool::connect(&rig.database.url).await.unwrap();
+    let owner: String = sqlx::query_scalar("SELECT owner FROM account_lease")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    if owner.starts_with(&format!("{}-", second.pid())) {
+        second.kill();
+    } else {
+        rig.service.kill();
+    }
+    assert!(rig.mg.messages().len() < total as usize);
+
+    wait_until(&rig, "every message at MG", || {
+        rig.mg.messages().len() >= total as usize
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts: Vec<String> = rig
+        .mg
+        .messages()
+        .iter()
+        .map(|m| m.text.clone().unwrap_or_default())
+        .collect();
+    let expected: Vec<String> = (1..=total).map(|n| format!("#{n}")).collect();
+    assert_eq!(texts, expected, "each once, in the order accepted");
+}
+
+mod a_replica_takes_over_a_killed_ones_work {
+    // Replicas need a shared database: Postgres only (SQLite is one process's).
+    #[tokio::test]
+    async fn postgres() {
+        super::a_replica_takes_over_a_killed_ones_work(crate::helpers::Db::Postgres).await
+    }
 }
 
 on_both_databases!(

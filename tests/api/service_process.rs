@@ -78,7 +78,6 @@ impl ServiceProcess {
         self.wait_ready().await;
     }
 
-    #[allow(dead_code)] // used by benches/bridge.rs, which includes this file
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
