@@ -7,6 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use mgbridge::config::DeliveryMode;
+
 use crate::helpers::{spawn_app, spawn_app_with, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 
@@ -321,7 +323,46 @@ async fn telegram_per_chat_limit_is_kept_not_discovered(db: Db) {
     assert_eq!(app.telegram.calls_to("sendMessage").len(), 3);
 }
 
+async fn sync_delivery_answers_with_the_telegram_message(db: Db) {
+    let app = spawn_app_with(db, |s| s.mg.delivery = DeliveryMode::Sync).await;
+    let bridge = app.connect_with_bot().await;
+    let answer = app
+        .post_mg_webhook(
+            &bridge.client_id,
+            &operator_message(&bridge, 1, CHAT, "right away"),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    let sent = app.telegram.messages_to(CHAT);
+    assert_eq!(sent.len(), 1, "sent before the answer");
+    assert_eq!(
+        body,
+        json!({"external_message_id": format!("{CHAT}:{}", sent[0].message_id), "async": false})
+    );
+    // A failure is the answer too: nothing queued, nothing acknowledged later.
+    app.telegram.block_chat(CHAT + 1);
+    let answer = app
+        .post_mg_webhook(
+            &bridge.client_id,
+            &operator_message(&bridge, 2, CHAT + 1, "blocked"),
+        )
+        .await;
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["async"], false);
+    assert_eq!(body["error"]["code"], "access_restricted", "{body}");
+    assert_eq!(
+        app.jobs_in_state("queued").await + app.jobs_in_state("done").await,
+        0
+    );
+    assert!(app
+        .mg
+        .requests_to(&Method::POST, "/messages/ack")
+        .is_empty());
+}
+
 on_both_databases!(
+    sync_delivery_answers_with_the_telegram_message,
     a_repeated_update_is_delivered_once,
     a_wrong_secret_is_refused_and_stores_nothing,
     malformed_updates_are_400_and_store_nothing,
