@@ -18,8 +18,8 @@ use crate::bridge::{inbound, outbound};
 use crate::config::QueueSettings;
 use crate::messenger::telegram::{BotToken, TelegramClient, Update};
 use crate::mg::{
-    AckMessageRequest, MessageIdentifier, MgChannelId, MgMessageId, MgWebhook, SendingError,
-    SendingErrorCode,
+    AckMessageRequest, MessageIdentifier, MessageSent, MgChannelId, MgMessageId, MgWebhook,
+    SendingError, SendingErrorCode,
 };
 use crate::store::{Account, Channel, ClaimedJob, JobKind, Store};
 
@@ -201,20 +201,37 @@ impl Worker {
             return Ok(());
         };
         let mut account = self.account(job).await?;
+        let error = SendingError {
+            code,
+            message: Some(truncate(reason, 255)),
+            external_code: None,
+        };
+        self.ack(&mut account, &sent, Err(error)).await
+    }
+
+    /// `POST /messages/ack` for an operator's message: its Telegram id, or why it failed.
+    async fn ack(
+        &self,
+        account: &mut Account,
+        sent: &MessageSent,
+        outcome: Result<String, SendingError>,
+    ) -> Result<(), DeliveryError> {
+        let (transport_message_id, error) = match outcome {
+            Ok(id) => (Some(id), None),
+            Err(error) => (None, Some(error)),
+        };
         let request = AckMessageRequest {
             channel: MgChannelId(sent.channel_id),
             message: Some(MessageIdentifier::id(MgMessageId(sent.id))),
-            transport_message_id: None,
-            created_at: None,
-            error: Some(SendingError {
-                code,
-                message: Some(truncate(reason, 255)),
-                external_code: None,
-            }),
+            created_at: transport_message_id
+                .is_some()
+                .then(time::OffsetDateTime::now_utc),
+            transport_message_id,
+            error,
             external_message_id: None,
         };
         self.mg
-            .call(&mut account, |api| {
+            .call(account, |api| {
                 let request = request.clone();
                 async move { api.ack_message(&request).await }
             })
@@ -237,37 +254,19 @@ impl Worker {
                 inbound::deliver_update(&mut d, &update).await
             }
             JobKind::Mg => {
-                let head = MgHead::parse(job.payload.as_bytes()).map_err(|e| {
-                    DeliveryError::failed(format!("stored webhook unreadable: {e}"))
-                })?;
-                let hook = MgWebhook::parse(job.payload.as_bytes()).map_err(|e| {
-                    DeliveryError::failed(format!("stored webhook unreadable: {e}"))
-                })?;
-                let channel = self
-                    .store
-                    .find_channel_by_mg_id(&account.id, head.channel_id)
-                    .await?
-                    .filter(|channel| channel.active)
-                    .ok_or_else(|| DeliveryError::failed("this MG channel has no active bot"))?;
+                let unreadable =
+                    |e: String| DeliveryError::failed(format!("stored webhook unreadable: {e}"));
+                let head = MgHead::parse(job.payload.as_bytes()).map_err(unreadable)?;
+                let hook = MgWebhook::parse(job.payload.as_bytes())
+                    .map_err(|e| unreadable(e.to_string()))?;
+                let channel = self.active_channel(&account, head.channel_id).await?;
                 let bot = self.bot(&channel)?;
                 let mut d = self.delivery(&mut account, &channel, &bot);
                 match &hook {
                     MgWebhook::MessageSent(sent) => {
                         let transport_id = outbound::send_message(&mut d, sent).await?;
-                        let request = AckMessageRequest {
-                            channel: MgChannelId(sent.channel_id),
-                            message: Some(MessageIdentifier::id(MgMessageId(sent.id))),
-                            transport_message_id: Some(transport_id),
-                            created_at: Some(time::OffsetDateTime::now_utc()),
-                            error: None,
-                            external_message_id: None,
-                        };
-                        d.mg.call(d.account, |api| {
-                            let request = request.clone();
-                            async move { api.ack_message(&request).await }
-                        })
-                        .await?;
-                        Ok(())
+                        // The parts are recorded: a failed ack repeats only the ack.
+                        self.ack(&mut account, sent, Ok(transport_id)).await
                     }
                     other => outbound::apply(&mut d, other).await,
                 }
@@ -280,17 +279,25 @@ impl Worker {
     pub async fn send_now(
         &self,
         account: &mut Account,
-        sent: &crate::mg::MessageSent,
+        sent: &MessageSent,
     ) -> Result<String, DeliveryError> {
-        let channel = self
-            .store
-            .find_channel_by_mg_id(&account.id, sent.channel_id)
-            .await?
-            .filter(|channel| channel.active)
-            .ok_or_else(|| DeliveryError::failed("this MG channel has no active bot"))?;
+        let channel = self.active_channel(account, sent.channel_id).await?;
         let bot = self.bot(&channel)?;
         let mut d = self.delivery(account, &channel, &bot);
         outbound::send_message(&mut d, sent).await
+    }
+
+    /// The account's active channel that is MG channel `mg_channel_id`.
+    async fn active_channel(
+        &self,
+        account: &Account,
+        mg_channel_id: i64,
+    ) -> Result<Channel, DeliveryError> {
+        self.store
+            .find_channel_by_mg_id(&account.id, mg_channel_id)
+            .await?
+            .filter(|channel| channel.active)
+            .ok_or_else(|| DeliveryError::failed("this MG channel has no active bot"))
     }
 
     fn delivery<'a>(
