@@ -6,12 +6,16 @@
 //! - [`cli`] → [`app`]: the command line, then building the service (key, store, clients,
 //!   router) and running it until SIGINT/SIGTERM.
 //! - [`web`]: axum handlers: the connect page, the settings page (bots), the CRM's
-//!   `activity` callback, health checks.
+//!   `activity` callback, the Telegram and MG webhooks, avatars, health and metrics.
 //! - [`bridge`]: the domain: connecting a CRM account (integration guide steps 4–7), its
-//!   Telegram bots as MG channels (steps 8–10), MG calls with token recovery.
+//!   Telegram bots as MG channels (steps 8–10), MG calls with token recovery, and the message
+//!   bridge: webhooks are committed to a durable queue before they are answered
+//!   (`bridge::ingest`), and a worker (`bridge::worker`) delivers each chat's messages in order
+//!   through `bridge::inbound` (Telegram → MG) and `bridge::outbound` (MG → Telegram).
 //! - The clients of the three outside APIs: [`crm`] (System API, behind the SSRF guard),
 //!   [`mg`] (Transport API, rate-limited per token), [`messenger`] (Telegram Bot API).
-//! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both.
+//! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both: accounts,
+//!   channels, the queue (`store::queue` explains ordering and replicas), sent parts.
 //!
 //! Beside them: [`config`] (layered settings), [`crypto`] (secrets at rest), [`domain`]
 //! (types parsed at the edge), [`telemetry`] (logs).

@@ -32,8 +32,10 @@
 //! token's callers are let through in arrival order.
 //!
 //! Several replicas sharing one token would each allow the full rate: this limiter is per
-//! process. The per-account queue lease (a later issue) keeps one token's sends in one
-//! replica at a time, which keeps the cap global.
+//! process. The per-account queue lease (`store::queue`) keeps one token's message traffic in
+//! one replica at a time, which keeps the cap global. The few calls the settings page makes
+//! (adding or removing a bot, reconciling channels) run where the merchant's request lands;
+//! they are rare, and a 429 they meet is retried like any other.
 //!
 //! All times are `tokio::time` instants, so tests can run the limiter on a paused clock.
 
