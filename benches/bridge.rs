@@ -1099,7 +1099,7 @@ fn main() {
     } else {
         false
     };
-    println!("SQLite: journal_mode=WAL, synchronous=NORMAL (set by the service)");
+    println!("SQLite: journal_mode=WAL, synchronous=FULL (set by the service)");
     println!();
 
     // 1. Bare baseline, loaded like the service.
