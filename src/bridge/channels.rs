@@ -300,14 +300,14 @@ impl Channels {
                 })
             }
         }
-        match BotToken::parse(channel.bot_token.expose_secret()) {
-            Ok(token) => {
-                if let Err(e) = self.telegram.bot(&token).delete_webhook(false).await {
-                    // The channel is gone in MG either way; a stale webhook only gets 404s.
-                    tracing::warn!(error = %e, bot = %channel.bot_username, "could not remove the bot's webhook");
-                }
-            }
-            Err(_) => tracing::warn!(bot = %channel.bot_username, "stored bot token is malformed"),
+        if let Err(e) = self
+            .telegram
+            .bot(&channel.bot_token)
+            .delete_webhook(false)
+            .await
+        {
+            // The channel is gone in MG either way; a stale webhook only gets 404s.
+            tracing::warn!(error = %e, bot = %channel.bot_username, "could not remove the bot's webhook");
         }
         self.store.deactivate_channel(&channel.id).await?;
         tracing::info!(bot = %channel.bot_username, "bot removed");

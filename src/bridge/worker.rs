@@ -16,7 +16,7 @@ use crate::bridge::mg_access::MgAccess;
 use crate::bridge::telegram_rate::TelegramRate;
 use crate::bridge::{inbound, outbound};
 use crate::config::QueueSettings;
-use crate::messenger::telegram::{BotToken, TelegramClient, Update};
+use crate::messenger::telegram::{Bot, TelegramClient, Update};
 use crate::mg::{
     AckMessageRequest, MessageIdentifier, MessageSent, MgChannelId, MgMessageId, MgWebhook,
     SendingError, SendingErrorCode,
@@ -249,7 +249,7 @@ impl Worker {
                     .find_channel(&account.id, &channel_id)
                     .await?
                     .ok_or_else(|| DeliveryError::failed("the bot's channel no longer exists"))?;
-                let bot = self.bot(&channel)?;
+                let bot = self.bot(&channel);
                 let mut d = self.delivery(&mut account, &channel, &bot);
                 inbound::deliver_update(&mut d, &update).await
             }
@@ -260,7 +260,7 @@ impl Worker {
                 let hook = MgWebhook::parse(job.payload.as_bytes())
                     .map_err(|e| unreadable(e.to_string()))?;
                 let channel = self.active_channel(&account, head.channel_id).await?;
-                let bot = self.bot(&channel)?;
+                let bot = self.bot(&channel);
                 let mut d = self.delivery(&mut account, &channel, &bot);
                 match &hook {
                     MgWebhook::MessageSent(sent) => {
@@ -282,7 +282,7 @@ impl Worker {
         sent: &MessageSent,
     ) -> Result<String, DeliveryError> {
         let channel = self.active_channel(account, sent.channel_id).await?;
-        let bot = self.bot(&channel)?;
+        let bot = self.bot(&channel);
         let mut d = self.delivery(account, &channel, &bot);
         outbound::send_message(&mut d, sent).await
     }
@@ -304,7 +304,7 @@ impl Worker {
         &'a self,
         account: &'a mut Account,
         channel: &'a Channel,
-        bot: &'a crate::messenger::telegram::Bot,
+        bot: &'a Bot,
     ) -> Delivery<'a> {
         Delivery {
             account,
@@ -324,10 +324,8 @@ impl Worker {
             .ok_or_else(|| DeliveryError::failed("the account no longer exists"))
     }
 
-    fn bot(&self, channel: &Channel) -> Result<crate::messenger::telegram::Bot, DeliveryError> {
-        let token = BotToken::parse(secrecy::ExposeSecret::expose_secret(&channel.bot_token))
-            .map_err(|_| DeliveryError::failed("the stored bot token is damaged"))?;
-        Ok(self.telegram.bot(&token))
+    fn bot(&self, channel: &Channel) -> Bot {
+        self.telegram.bot(&channel.bot_token)
     }
 
     /// Past the attempt or age limit: the next failure is final.

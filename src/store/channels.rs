@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use super::{now_unix, Store, StoreError};
 use crate::domain::AccountId;
+use crate::messenger::telegram::BotToken;
 
 const BOT_TOKEN: &str = "channel.bot_token";
 const WEBHOOK_SECRET: &str = "channel.webhook_secret";
@@ -38,7 +39,7 @@ pub struct Channel {
     pub account_id: AccountId,
     pub bot_id: i64,
     pub bot_username: String,
-    pub bot_token: SecretString,
+    pub bot_token: BotToken,
     pub webhook_key: String,
     pub webhook_secret: SecretString,
     pub mg_channel_id: i64,
@@ -243,9 +244,12 @@ impl Store {
             account_id: AccountId::from_stored(row.try_get("account_id")?),
             bot_id: row.try_get("bot_id")?,
             bot_username: row.try_get("bot_username")?,
-            bot_token: self
-                .cipher
-                .open(BOT_TOKEN, &row.try_get::<String, _>("bot_token_enc")?)?,
+            bot_token: BotToken::parse(
+                self.cipher
+                    .open(BOT_TOKEN, &row.try_get::<String, _>("bot_token_enc")?)?
+                    .expose_secret(),
+            )
+            .map_err(|_| StoreError::Corrupt("a stored bot token is malformed".into()))?,
             webhook_key: row.try_get("webhook_key")?,
             webhook_secret: self.cipher.open(
                 WEBHOOK_SECRET,

@@ -18,7 +18,10 @@ pub enum Fetched {
 pub async fn upload(d: &mut Delivery<'_>, media: &Media) -> Result<Fetched, DeliveryError> {
     let file = match d.bot.get_file(&media.file_id).await {
         Ok(file) => file,
-        Err(e) if is_too_big(&e) => return Ok(Fetched::TooLarge(media.file_size)),
+        // getFile on a file over the limit: "Bad Request: file is too big".
+        Err(e) if e.describes(400, "file is too big") => {
+            return Ok(Fetched::TooLarge(media.file_size))
+        }
         Err(e) => return Err(e.into()),
     };
     // The Bot API leaves `file_path` out for a file it will not hand to the bot; a path given
@@ -54,10 +57,4 @@ pub async fn upload(d: &mut Delivery<'_>, media: &Media) -> Result<Fetched, Deli
         return Err(e.into());
     }
     Ok(Fetched::Uploaded(uploaded?.id))
-}
-
-/// `getFile` on a file over the limit: "Bad Request: file is too big".
-fn is_too_big(error: &TelegramError) -> bool {
-    matches!(error, TelegramError::Api { code: 400, description, .. }
-        if description.to_ascii_lowercase().contains("file is too big"))
 }

@@ -1,6 +1,6 @@
 //! What operators do to messages already in the chat: edits, deletes, reactions.
 
-use super::{cards, described, ids, text, wait, CAPTION_LIMIT, TEXT_LIMIT};
+use super::{cards, ids, text, wait, CAPTION_LIMIT, TEXT_LIMIT};
 use crate::bridge::delivery::{Delivery, DeliveryError};
 use crate::messenger::telegram::{
     EditMessageCaption, EditMessageText, ParseMode, ReactionType, SetMessageReaction, TelegramError,
@@ -65,16 +65,16 @@ pub(super) async fn edit(
         edit_text(d, &text).await
     };
     if let Err(e) = &result {
-        if !media && described(e, 400, "there is no text in the message") {
+        if !media && e.describes(400, "there is no text in the message") {
             result = edit_caption(d, &caption).await;
-        } else if media && described(e, 400, "there is no caption in the message") {
+        } else if media && e.describes(400, "there is no caption in the message") {
             result = edit_text(d, &text).await;
         }
     }
     match result {
         Ok(()) => Ok(()),
         // The same text again: already as MG wants it.
-        Err(e) if described(&e, 400, "message is not modified") => Ok(()),
+        Err(e) if e.describes(400, "message is not modified") => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
@@ -119,7 +119,7 @@ pub(super) async fn delete(
         wait(d, chat_id).await;
         match d.bot.delete_message(chat_id, message_id).await {
             Ok(_) => {}
-            Err(e) if described(&e, 400, "message to delete not found") => {}
+            Err(e) if e.describes(400, "message to delete not found") => {}
             // Whatever is left is deleted when the job runs again.
             Err(e) if e.is_transient() => return Err(e.into()),
             Err(e) => {

@@ -306,24 +306,12 @@ fn photo_refused(e: &TelegramError) -> bool {
         "PHOTO_SAVE_FILE_INVALID",
     ]
     .iter()
-    .any(|what| described(e, 400, what))
+    .any(|what| e.describes(400, what))
 }
 
 /// A 400 that is about the request itself (not "chat not found", which must fail the send).
 fn is_bad_request(e: &TelegramError) -> bool {
     matches!(e, TelegramError::Api { code: 400, .. }) && !e.is_chat_not_found()
-}
-
-/// Telegram answered `code` with a description containing `text` (case-insensitive).
-pub(super) fn described(e: &TelegramError, code: i64, text: &str) -> bool {
-    match e {
-        TelegramError::Api {
-            code: c,
-            description,
-            ..
-        } => *c == code && description.to_lowercase().contains(&text.to_lowercase()),
-        _ => false,
-    }
 }
 
 pub(super) async fn wait(d: &Delivery<'_>, chat_id: i64) {
@@ -387,13 +375,10 @@ mod tests {
             403,
             "Forbidden: bot was blocked by the user"
         )));
-        assert!(described(
-            &api(
-                400,
-                "Bad Request: message is not modified: specified new message content"
-            ),
+        assert!(api(
             400,
-            "message is not modified"
-        ));
+            "Bad Request: message is not modified: specified new message content"
+        )
+        .describes(400, "Message is not modified"));
     }
 }

@@ -53,7 +53,7 @@ impl TelegramError {
     /// 403 "Forbidden: bot was blocked by the user": sending again will not help until the user
     /// unblocks the bot.
     pub fn is_blocked_by_user(&self) -> bool {
-        self.api_error_matches(403, "bot was blocked by the user")
+        self.describes(403, "bot was blocked by the user")
     }
 
     /// Any 403: blocked, kicked from the group, user deactivated, no rights in the chat.
@@ -63,7 +63,7 @@ impl TelegramError {
 
     /// 400 "Bad Request: chat not found": the chat is gone or the bot was never in it.
     pub fn is_chat_not_found(&self) -> bool {
-        self.api_error_matches(400, "chat not found")
+        self.describes(400, "chat not found")
     }
 
     /// Worth repeating later: no answer, flood control, or Telegram's own server errors. The
@@ -76,11 +76,13 @@ impl TelegramError {
         }
     }
 
-    fn api_error_matches(&self, wanted: i64, text: &str) -> bool {
+    /// Telegram answered `wanted` with a description containing `text`, ignoring case: the
+    /// Bot API tells its refusals apart only by these texts.
+    pub fn describes(&self, wanted: i64, text: &str) -> bool {
         match self {
             Self::Api {
                 code, description, ..
-            } => *code == wanted && description.to_ascii_lowercase().contains(text),
+            } => *code == wanted && description.to_lowercase().contains(&text.to_lowercase()),
             _ => false,
         }
     }
