@@ -42,12 +42,11 @@ pub struct QueueSettings {
     /// How long an account's and a job's lease lasts without a heartbeat: how soon a killed
     /// replica's work is taken over.
     pub lease_seconds: u64,
-    /// Attempts before a job is reported as failed.
-    pub max_attempts: u32,
     /// Retry backoff: the first wait, and the longest.
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
-    /// A job still not delivered this long after it was accepted is reported as failed.
+    /// A job still failing this long after it was accepted is reported as failed. There is no
+    /// attempt limit: an outage of MG or Telegram shorter than this loses nothing.
     pub max_age_hours: u64,
     /// Finished jobs are kept this long (dedupe of redelivered webhooks), then deleted.
     pub keep_done_hours: u64,

@@ -143,7 +143,10 @@ impl Worker {
                     .await
             }
             Err(DeliveryError::Retry { reason, .. }) => {
-                let reason = format!("gave up after {} attempts: {reason}", job.attempts);
+                let reason = format!(
+                    "still failing after {} attempts over {} h: {reason}",
+                    job.attempts, self.settings.max_age_hours
+                );
                 self.report_failure(&job, SendingErrorCode::General, &reason)
                     .await
             }
@@ -328,11 +331,10 @@ impl Worker {
         self.telegram.bot(&channel.bot_token)
     }
 
-    /// Past the attempt or age limit: the next failure is final.
+    /// Past the age limit: the next failure is final.
     fn out_of_time(&self, job: &ClaimedJob) -> bool {
         let age_ms = crate::store::now_ms() - job.created_at;
-        job.attempts >= i64::from(self.settings.max_attempts)
-            || age_ms >= (self.settings.max_age_hours * 3_600_000) as i64
+        age_ms >= (self.settings.max_age_hours * 3_600_000) as i64
     }
 
     /// Full-jitter exponential backoff: uniform in [0, min(max, base * 2^(attempt-1))], at

@@ -256,6 +256,45 @@ async fn a_refused_message_is_reported_not_dropped_silently(db: Db) {
     );
 }
 
+async fn failures_past_the_age_limit_are_reported(db: Db) {
+    // An age limit of 0 h: the first failure that could pass is already too late.
+    let app = spawn_app_with(db, |s| s.queue.max_age_hours = 0).await;
+    let bridge = app.connect_with_bot().await;
+    app.mg.fail_next_on("/messages", 1, 503);
+    app.post_telegram_update(&bridge, &text_update(1, CHAT, 1, "lost?"))
+        .await;
+    app.telegram.fail_times(
+        "sendMessage",
+        crate::fake_telegram::Failure::server_error(),
+        1,
+    );
+    app.post_mg_webhook(
+        &bridge.client_id,
+        &operator_message(&bridge, 42, CHAT, "hello"),
+    )
+    .await;
+    app.wait_for_jobs("failed", 2).await;
+    // The operator sees it failed; the customer's message is in the log and the metrics.
+    let ack = wait_for("the failure ack", || {
+        app.mg
+            .requests_to(&Method::POST, "/messages/ack")
+            .into_iter()
+            .find_map(|r| r.body)
+    })
+    .await;
+    assert_eq!(ack["message"]["id"], 42);
+    assert_eq!(ack["error"]["code"], "general", "{ack}");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for direction in ["telegram_to_mg", "mg_to_telegram"] {
+        assert!(
+            metrics.contains(&format!(
+                "mgbridge_messages_failed_total{{direction=\"{direction}\"}} 1"
+            )),
+            "{metrics}"
+        );
+    }
+}
+
 async fn a_frozen_account_waits_and_flows_on_reactivation(db: Db) {
     let (app, bridge) = ready(db).await;
     let freeze = app
@@ -371,6 +410,7 @@ on_both_databases!(
     mg_webhooks_that_need_no_delivery_are_answered,
     a_chat_keeps_its_order_through_mg_failures,
     a_refused_message_is_reported_not_dropped_silently,
+    failures_past_the_age_limit_are_reported,
     a_frozen_account_waits_and_flows_on_reactivation,
     telegram_per_chat_limit_is_kept_not_discovered,
 );
