@@ -10,7 +10,6 @@ use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::delivery::{Delivery, DeliveryError};
-use crate::bridge::ingest::MgHead;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
 use crate::bridge::telegram_rate::TelegramRate;
@@ -257,12 +256,13 @@ impl Worker {
                 inbound::deliver_update(&mut d, &update).await
             }
             JobKind::Mg => {
-                let unreadable =
-                    |e: String| DeliveryError::failed(format!("stored webhook unreadable: {e}"));
-                let head = MgHead::parse(job.payload.as_bytes()).map_err(unreadable)?;
-                let hook = MgWebhook::parse(job.payload.as_bytes())
-                    .map_err(|e| unreadable(e.to_string()))?;
-                let channel = self.active_channel(&account, head.channel_id).await?;
+                let hook = MgWebhook::parse(job.payload.as_bytes()).map_err(|e| {
+                    DeliveryError::failed(format!("stored webhook unreadable: {e}"))
+                })?;
+                let (mg_channel_id, _) = hook.target_chat().ok_or_else(|| {
+                    DeliveryError::failed("a stored webhook that acts on no chat")
+                })?;
+                let channel = self.active_channel(&account, mg_channel_id).await?;
                 let bot = self.bot(&channel);
                 let mut d = self.delivery(&mut account, &channel, &bot);
                 match &hook {

@@ -60,19 +60,39 @@ impl MgWebhook {
             Value::Null => Value::Object(Map::new()),
             data => data,
         };
-        let data = || data.clone();
         Ok(match envelope.kind.as_str() {
-            "message_sent" => Self::MessageSent(serde_json::from_value(data())?),
-            "message_updated" => Self::MessageUpdated(serde_json::from_value(data())?),
-            "message_deleted" => Self::MessageDeleted(serde_json::from_value(data())?),
-            "message_read" => Self::MessageRead(serde_json::from_value(data())?),
-            "reaction_add" => Self::ReactionAdd(serde_json::from_value(data())?),
-            "reaction_delete" => Self::ReactionDelete(serde_json::from_value(data())?),
-            "template_create" => Self::TemplateCreate(serde_json::from_value(data())?),
-            "template_update" => Self::TemplateUpdate(serde_json::from_value(data())?),
-            "template_delete" => Self::TemplateDelete(serde_json::from_value(data())?),
+            "message_sent" => Self::MessageSent(serde_json::from_value(data)?),
+            "message_updated" => Self::MessageUpdated(serde_json::from_value(data)?),
+            "message_deleted" => Self::MessageDeleted(serde_json::from_value(data)?),
+            "message_read" => Self::MessageRead(serde_json::from_value(data)?),
+            "reaction_add" => Self::ReactionAdd(serde_json::from_value(data)?),
+            "reaction_delete" => Self::ReactionDelete(serde_json::from_value(data)?),
+            "template_create" => Self::TemplateCreate(serde_json::from_value(data)?),
+            "template_update" => Self::TemplateUpdate(serde_json::from_value(data)?),
+            "template_delete" => Self::TemplateDelete(serde_json::from_value(data)?),
             _ => Self::Unknown(envelope.kind),
         })
+    }
+
+    /// For the webhooks that act on a messenger chat (send, edit, delete, react): the MG
+    /// channel and the chat, `external_chat_id`, or `external_user_id` when the chat id is
+    /// empty (phone-keyed channels; a private Telegram chat's id is its user's id). `None` for
+    /// the rest, which are answered without touching the messenger.
+    pub fn target_chat(&self) -> Option<(i64, &str)> {
+        let (channel, chat, user) = match self {
+            Self::MessageSent(m) => (m.channel_id, &m.external_chat_id, &m.external_user_id),
+            Self::MessageUpdated(m) => (m.channel_id, &m.external_chat_id, &m.external_user_id),
+            Self::MessageDeleted(m) => (m.channel_id, &m.external_chat_id, &m.external_user_id),
+            Self::ReactionAdd(m) | Self::ReactionDelete(m) => {
+                (m.channel_id, &m.external_chat_id, &m.external_user_id)
+            }
+            Self::MessageRead(_)
+            | Self::TemplateCreate(_)
+            | Self::TemplateUpdate(_)
+            | Self::TemplateDelete(_)
+            | Self::Unknown(_) => return None,
+        };
+        Some((channel, if chat.is_empty() { user } else { chat }))
     }
 
     /// The webhook's `type`, as MG spells it.

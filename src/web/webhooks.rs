@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 
 use super::AppState;
 use crate::bridge::delivery::DeliveryError;
-use crate::bridge::ingest::MgHead;
 use crate::bridge::outbound;
 use crate::bridge::worker::InboundPayload;
 use crate::config::DeliveryMode;
@@ -134,22 +133,20 @@ async fn mg_webhook(State(state): State<AppState>, headers: HeaderMap, body: Byt
         }
         Err(e) => return unavailable(&e),
     };
-    let parsed = MgHead::parse(&body)
-        .and_then(|head| Ok((head, MgWebhook::parse(&body).map_err(|e| e.to_string())?)));
-    let (head, hook) = match parsed {
-        Ok(parsed) => parsed,
+    let hook = match MgWebhook::parse(&body) {
+        Ok(hook) => hook,
         Err(e) => {
             tracing::warn!(error = %e, "malformed MG webhook refused");
             return refuse(StatusCode::BAD_REQUEST, "malformed webhook");
         }
     };
-    if !head.is_queued() {
-        if matches!(hook, MgWebhook::Unknown(_)) {
-            tracing::info!(kind = %head.kind, "MG webhook of an unknown type answered and ignored");
+    let Some((mg_channel_id, chat)) = hook.target_chat() else {
+        if let MgWebhook::Unknown(kind) = &hook {
+            tracing::info!(kind = %kind, "MG webhook of an unknown type answered and ignored");
         }
         return (StatusCode::OK, Json(outbound::webhook_reply(&hook))).into_response();
-    }
-    if head.channel_id <= 0 || head.chat.is_empty() {
+    };
+    if mg_channel_id <= 0 || chat.is_empty() {
         return refuse(
             StatusCode::BAD_REQUEST,
             "channel_id and external_chat_id are required",
@@ -158,20 +155,24 @@ async fn mg_webhook(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if let (DeliveryMode::Sync, MgWebhook::MessageSent(sent)) = (state.delivery_mode, &hook) {
         return send_now(&state, &account.id, sent).await;
     }
-    let dedupe_key = match (head.kind.as_str(), head.id) {
-        // MG may repeat a webhook (UNVERIFIED); an operator's message is one job per MG id.
-        ("message_sent", Some(id)) => Some(format!("mg:{}:message_sent:{id}", account.id.as_str())),
+    // MG may repeat a webhook (UNVERIFIED); an operator's message is one job per MG id.
+    let dedupe_key = match &hook {
+        MgWebhook::MessageSent(sent) => Some(format!(
+            "mg:{}:message_sent:{}",
+            account.id.as_str(),
+            sent.id
+        )),
         _ => None,
     };
     let job = NewJob {
         account_id: account.id.clone(),
         kind: JobKind::Mg,
-        lane: format!("mg:{}:{}", head.channel_id, head.chat),
+        lane: format!("mg:{mg_channel_id}:{chat}"),
         dedupe_key,
         payload: String::from_utf8_lossy(&body).into_owned(),
     };
     match state.ingest.accept(job).await {
-        Ok(()) if head.kind == "message_sent" => {
+        Ok(()) if matches!(hook, MgWebhook::MessageSent(_)) => {
             (StatusCode::OK, Json(json!({ "async": true }))).into_response()
         }
         Ok(()) => ok_empty(),
