@@ -178,14 +178,19 @@ impl Worker {
     ) -> Result<bool, crate::store::StoreError> {
         tracing::error!(job = job.job_id, lane = %job.lane, kind = ?job.kind, code = ?code, reason = %reason, "delivery failed for good");
         if job.kind == JobKind::Mg {
-            if let Err(e) = self.ack_failure(job, code, reason).await {
-                if !self.out_of_time(job) {
-                    // MG must hear about it: try again later.
+            match self.ack_failure(job, code, reason).await {
+                Ok(()) => {}
+                // MG must hear about it: the job runs again later (parts already sent are
+                // recorded and not sent again) and reports again if it still fails.
+                Err(e @ DeliveryError::Retry { .. }) if !self.out_of_time(job) => {
                     let reason = format!("reporting the failure to MG: {e}");
                     return self
                         .store
                         .retry_job(job.job_id, &self.owner, self.backoff(job.attempts), &reason)
                         .await;
+                }
+                Err(e) => {
+                    tracing::error!(job = job.job_id, error = %e, "MG did not take the failure report either")
                 }
             }
         }
