@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use mgbridge::config::DeliveryMode;
 
-use crate::helpers::{spawn_app, spawn_app_with, wait_for, Bridge, Db, TestApp};
+use crate::helpers::{spawn_app_with, spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 
 const CHAT: i64 = 4_200_000_001;
@@ -39,12 +39,6 @@ fn operator_message(bridge: &Bridge, id: i64, chat: i64, text: &str) -> Value {
     })
 }
 
-async fn ready(db: Db) -> (TestApp, Bridge) {
-    let app = spawn_app(db).await;
-    let bridge = app.connect_with_bot().await;
-    (app, bridge)
-}
-
 fn texts_at_mg(app: &TestApp, chat: i64) -> Vec<String> {
     app.mg
         .messages()
@@ -55,7 +49,7 @@ fn texts_at_mg(app: &TestApp, chat: i64) -> Vec<String> {
 }
 
 async fn a_repeated_update_is_delivered_once(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let update = text_update(1, CHAT, 10, "hello");
     for _ in 0..3 {
         let answer = app.post_telegram_update(&bridge, &update).await;
@@ -77,7 +71,7 @@ async fn a_repeated_update_is_delivered_once(db: Db) {
 }
 
 async fn a_wrong_secret_is_refused_and_stores_nothing(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let update = text_update(1, CHAT, 10, "hello");
     let url = format!("{}{}", app.address, bridge.webhook_path);
     for secret in [None, Some("wrong"), Some("")] {
@@ -105,7 +99,7 @@ async fn a_wrong_secret_is_refused_and_stores_nothing(db: Db) {
 }
 
 async fn malformed_updates_are_400_and_store_nothing(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let url = format!("{}{}", app.address, bridge.webhook_path);
     for body in [
         "not json",
@@ -132,7 +126,7 @@ async fn malformed_updates_are_400_and_store_nothing(db: Db) {
 }
 
 async fn other_updates_and_group_chats_are_answered_and_ignored(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let callback = json!({"update_id": 5, "callback_query": {"id": "1", "data": "x"}});
     let mut group = text_update(6, -100_123, 1, "hi all");
     group["message"]["chat"] = json!({"id": -100_123, "type": "supergroup", "title": "Fans"});
@@ -148,7 +142,7 @@ async fn other_updates_and_group_chats_are_answered_and_ignored(db: Db) {
 }
 
 async fn mg_webhooks_need_a_known_client_id(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let webhook = operator_message(&bridge, 1, CHAT, "hi");
     for client_id in ["", "not-hex", &"a".repeat(64)] {
         let answer = app.post_mg_webhook(client_id, &webhook).await;
@@ -177,7 +171,7 @@ async fn mg_webhooks_need_a_known_client_id(db: Db) {
 }
 
 async fn mg_webhooks_that_need_no_delivery_are_answered(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let data = json!({"channel_id": bridge.mg_channel_id, "external_chat_id": CHAT.to_string(),
         "external_user_id": CHAT.to_string(), "external_message_id": format!("{CHAT}:5")});
     let read = app
@@ -209,7 +203,7 @@ async fn mg_webhooks_that_need_no_delivery_are_answered(db: Db) {
 }
 
 async fn a_chat_keeps_its_order_through_mg_failures(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     // MG fails the first sends (5xx, then rate limiting past the client's own retries).
     app.mg.fail_next_on("/messages", 2, 500);
     for n in 1..=5 {
@@ -234,7 +228,7 @@ async fn a_chat_keeps_its_order_through_mg_failures(db: Db) {
 }
 
 async fn a_refused_message_is_reported_not_dropped_silently(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     app.mg.fail_next_on("/messages", 1, 400);
     app.post_telegram_update(&bridge, &text_update(1, CHAT, 1, "refused"))
         .await;
@@ -296,7 +290,7 @@ async fn failures_past_the_age_limit_are_reported(db: Db) {
 }
 
 async fn a_frozen_account_waits_and_flows_on_reactivation(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let freeze = app
         .post_activity(&[
             ("clientId", bridge.client_id.as_str()),

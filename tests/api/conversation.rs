@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, wait_for, Bridge, Db, TestApp};
+use crate::helpers::{spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 
 const CUSTOMER: i64 = 6_100_000_123;
@@ -62,8 +62,8 @@ async fn at_mg(app: &TestApp, method: Method, path: &str, n: usize) -> Vec<Value
 }
 
 async fn a_conversation_flows_both_ways(db: Db) {
-    let app = spawn_app(db).await;
-    let bridge = app.connect_with_bot().await;
+    // Connected and the bot added through the pages, as a merchant does.
+    let (app, bridge) = spawn_bridge(db).await;
 
     // 1. The customer writes to the shop's bot; the operator sees it in the CRM's chat.
     customer(

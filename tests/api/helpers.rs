@@ -154,6 +154,13 @@ pub async fn spawn_app(db: Db) -> TestApp {
     spawn_app_with(db, |_| {}).await
 }
 
+/// A service with the fake CRM connected and the fake bot added: ready for messages.
+pub async fn spawn_bridge(db: Db) -> (TestApp, Bridge) {
+    let app = spawn_app(db).await;
+    let bridge = app.connect_with_bot().await;
+    (app, bridge)
+}
+
 pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     init_test_logging();
     let crm = FakeCrm::start().await;

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fake_telegram::{Failure, TOKEN};
-use crate::helpers::{spawn_app, test_settings, wait_for, Bridge, Db, TestApp, PUBLIC_URL};
+use crate::helpers::{spawn_bridge, test_settings, wait_for, Bridge, Db, TestApp, PUBLIC_URL};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -47,12 +47,6 @@ fn message(message_id: i64, content: Value) -> Value {
 
 fn update(update_id: i64, kind: &str, body: Value) -> Value {
     json!({ "update_id": update_id, kind: body })
-}
-
-async fn ready(db: Db) -> (TestApp, Bridge) {
-    let app = spawn_app(db).await;
-    let bridge = app.connect_with_bot().await;
-    (app, bridge)
 }
 
 async fn post(app: &TestApp, bridge: &Bridge, update: Value) {
@@ -99,7 +93,7 @@ fn item_file(app: &TestApp, message: &Value) -> (Value, crate::fake_mg::FakeFile
 }
 
 async fn a_text_message_reaches_mg_with_the_customer_profile(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     post(
         &app,
         &bridge,
@@ -146,7 +140,7 @@ async fn a_text_message_reaches_mg_with_the_customer_profile(db: Db) {
 }
 
 async fn a_photo_is_uploaded_at_its_largest_size_with_its_caption(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let small = app
         .telegram
         .put_file("photos/file_1.jpg", b"small jpeg".to_vec());
@@ -186,7 +180,7 @@ async fn a_photo_is_uploaded_at_its_largest_size_with_its_caption(db: Db) {
 }
 
 async fn a_document_keeps_its_name_and_type(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let pdf = b"%PDF-1.7 price list".to_vec();
     let id = app.telegram.put_file("documents/file_7.pdf", pdf.clone());
     let document = json!({
@@ -205,7 +199,7 @@ async fn a_document_keeps_its_name_and_type(db: Db) {
 }
 
 async fn voice_video_and_stickers_become_audio_file_and_image(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let voice = app
         .telegram
         .put_file("voice/file_1.oga", b"OggS voice".to_vec());
@@ -259,7 +253,7 @@ async fn voice_video_and_stickers_become_audio_file_and_image(db: Db) {
 }
 
 async fn places_contacts_and_polls_arrive_as_readable_text(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let updates = [
         json!({"location": {"latitude": 55.75, "longitude": 37.61}}),
         json!({"venue": {"location": {"latitude": 52.52, "longitude": 13.405}, "title": "Acme Shop",
@@ -299,7 +293,7 @@ async fn places_contacts_and_polls_arrive_as_readable_text(db: Db) {
 }
 
 async fn files_the_bot_may_not_download_arrive_as_a_notice(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     // The message says it is over 20 MB: Telegram is not even asked.
     let big = json!({
         "video": {"file_id": "big-video", "file_unique_id": "bv", "width": 1920, "height": 1080,
@@ -341,7 +335,7 @@ async fn files_the_bot_may_not_download_arrive_as_a_notice(db: Db) {
 }
 
 async fn a_reply_quotes_the_replied_message(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     post(
         &app,
         &bridge,
@@ -381,7 +375,7 @@ async fn a_reply_quotes_the_replied_message(db: Db) {
 }
 
 async fn an_edit_replaces_the_text_in_mg(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     post(
         &app,
         &bridge,
@@ -405,7 +399,7 @@ async fn an_edit_replaces_the_text_in_mg(db: Db) {
 }
 
 async fn reactions_added_and_removed_reach_mg(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     post(
         &app,
         &bridge,
@@ -462,7 +456,7 @@ async fn reactions_added_and_removed_reach_mg(db: Db) {
 }
 
 async fn a_redelivered_message_counts_as_delivered(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     post(
         &app,
         &bridge,
@@ -485,7 +479,7 @@ async fn a_redelivered_message_counts_as_delivered(db: Db) {
 }
 
 async fn an_mg_refusal_fails_the_job_without_retrying(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     // The channel was switched off on MG's side: MG answers 400 "Channel not found".
     app.mg
         .set(|s| s.channels.iter_mut().for_each(|c| c.is_active = false));
@@ -501,7 +495,7 @@ async fn an_mg_refusal_fails_the_job_without_retrying(db: Db) {
 }
 
 async fn the_avatar_link_serves_the_photo_without_the_token(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     app.telegram.set_profile_photo(
         CHAT,
         &[(160, b"jpeg 160"), (320, b"jpeg 320"), (640, b"jpeg 640")],

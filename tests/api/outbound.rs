@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fake_telegram::{Call, Failure};
-use crate::helpers::{spawn_app, wait_for, Bridge, Db, TestApp};
+use crate::helpers::{spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 use mgbridge::store::{ChannelId, SentPart};
 
@@ -30,12 +30,6 @@ on_both_databases!(
 
 /// A private chat with a user id beyond 32 bits (its chat id is the user id).
 const CHAT: i64 = 7_100_000_077;
-
-async fn ready(db: Db) -> (TestApp, Bridge) {
-    let app = spawn_app(db).await;
-    let bridge = app.connect_with_bot().await;
-    (app, bridge)
-}
 
 /// A webhook of `kind` for the bridge's channel and `CHAT`, with `data` merged over that.
 fn webhook(bridge: &Bridge, kind: &str, data: Value) -> Value {
@@ -136,7 +130,7 @@ async fn channel_id(app: &TestApp) -> ChannelId {
 }
 
 async fn text_is_escaped_and_split_at_telegrams_limit(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let content = format!("Tom & Jerry <3\n{}", "word ".repeat(1000));
 
     let id = deliver(&app, &bridge, 1, json!({ "content": content })).await;
@@ -175,7 +169,7 @@ async fn text_is_escaped_and_split_at_telegrams_limit(db: Db) {
 }
 
 async fn one_image_goes_with_its_caption_fetched_without_the_token(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let jpeg = b"\xff\xd8\xff\xe0 a red dress".to_vec();
     let file = app.mg.add_file("image/jpeg", jpeg.clone());
 
@@ -214,7 +208,7 @@ async fn one_image_goes_with_its_caption_fetched_without_the_token(db: Db) {
 }
 
 async fn three_images_are_one_album(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let files: Vec<String> = (1..=3)
         .map(|n| {
             app.mg
@@ -248,7 +242,7 @@ async fn three_images_are_one_album(db: Db) {
 }
 
 async fn a_file_keeps_its_name_and_audio_is_a_voice_only_when_ogg(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let pdf = app
         .mg
         .add_file("application/pdf", b"%PDF-1.4 price list".to_vec());
@@ -295,7 +289,7 @@ async fn a_file_keeps_its_name_and_audio_is_a_voice_only_when_ogg(db: Db) {
 }
 
 async fn product_and_order_cards_are_readable(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let product = json!({"id": 42, "name": "Red dress", "article": "RD-42",
         "url": "https://shop.example/p/42", "img": "https://shop.example/p/42.jpg",
         "cost": {"value": 8700, "currency": "RUB"}});
@@ -356,7 +350,7 @@ async fn product_and_order_cards_are_readable(db: Db) {
 }
 
 async fn a_quote_becomes_a_reply_and_suggestions_a_keyboard(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     app.telegram.know_message(CHAT, 42);
 
     deliver(
@@ -404,7 +398,7 @@ async fn a_quote_becomes_a_reply_and_suggestions_a_keyboard(db: Db) {
 }
 
 async fn an_edit_changes_the_text_or_the_caption(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let text_id = deliver(&app, &bridge, 1, json!({"content": "We have it in red"})).await;
     let file = app.mg.add_file("image/jpeg", b"\xff\xd8\xff".to_vec());
     let photo_id = deliver(
@@ -474,7 +468,7 @@ async fn an_edit_changes_the_text_or_the_caption(db: Db) {
 }
 
 async fn deleting_removes_every_part(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let items: Vec<Value> = (1..=3)
         .map(|n| json!({"id": app.mg.add_file("image/jpeg", vec![0xff, 0xd8, n])}))
         .collect();
@@ -503,7 +497,7 @@ async fn deleting_removes_every_part(db: Db) {
 }
 
 async fn reactions_are_set_and_cleared(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     // The customer's message, by the id the inbound side gave it.
     let customers = format!("{CHAT}:42");
 
@@ -542,7 +536,7 @@ async fn reactions_are_set_and_cleared(db: Db) {
 }
 
 async fn refusals_reach_mg_with_its_error_codes(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     app.telegram.block_chat(CHAT);
     post(
         &app,
@@ -578,7 +572,7 @@ async fn refusals_reach_mg_with_its_error_codes(db: Db) {
 }
 
 async fn flood_control_waits_as_long_as_telegram_asks(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     app.telegram
         .fail_times("sendMessage", Failure::too_many_requests(1), 1);
     let start = Instant::now();
@@ -596,7 +590,7 @@ async fn flood_control_waits_as_long_as_telegram_asks(db: Db) {
 }
 
 async fn a_redelivered_message_sends_only_what_is_missing(db: Db) {
-    let (app, bridge) = ready(db).await;
+    let (app, bridge) = spawn_bridge(db).await;
     let channel = channel_id(&app).await;
     let two_parts = format!("{}\n{}", "a".repeat(3000), "b".repeat(3000));
     // An earlier attempt sent the first part, then the process died.
