@@ -34,6 +34,8 @@
 //! the service (a child process) and the database server. Results and their meaning:
 //! BENCHMARKS.md.
 
+#[path = "../tests/api/database.rs"]
+mod database;
 #[allow(dead_code)]
 #[path = "../tests/api/fake_crm.rs"]
 mod fake_crm;
@@ -55,6 +57,7 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+use database::{Db, TestDatabase};
 use fake_crm::FakeCrm;
 use fake_mg::FakeMg;
 use fake_telegram::FakeTelegram;
@@ -405,109 +408,41 @@ fn clock_ticks_per_second() -> u64 {
 
 // ---- Databases -------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
-
-impl Db {
-    fn name(self) -> &'static str {
-        match self {
-            Db::Sqlite => "SQLite",
-            Db::Postgres => "Postgres",
-        }
+fn db_name(db: Db) -> &'static str {
+    match db {
+        Db::Sqlite => "SQLite",
+        Db::Postgres => "Postgres",
     }
 }
 
-/// A database made for one service; Postgres ones are dropped on drop.
-struct BenchDatabase {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    postgres: Option<(String, String)>,
-}
-
-impl BenchDatabase {
-    async fn new(db: Db, admin: &str) -> Self {
-        match db {
-            Db::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                Self {
-                    url: format!("sqlite://{}/mgbridge.db", dir.path().display()),
-                    _dir: Some(dir),
-                    postgres: None,
-                }
-            }
-            Db::Postgres => {
-                let name = format!("mgbridge_bench_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                let mut url = url::Url::parse(admin).unwrap();
-                url.set_path(&name);
-                Self {
-                    url: url.to_string(),
-                    _dir: None,
-                    postgres: Some((admin.to_owned(), name)),
-                }
-            }
-        }
-    }
-
-    async fn job_count(&self) -> i64 {
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-        let _ = conn.close().await;
-        count
-    }
-
-    /// Commits of the group-commit writer between two instants (unix ms): every job of one
-    /// commit has the same `created_at`, so distinct values count the commits (two commits in
-    /// the same millisecond count once: a lower bound).
-    async fn commits_between(&self, from_ms: i64, to_ms: i64) -> i64 {
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
-        let commits: i64 = sqlx::query_scalar(
-            "SELECT COUNT(DISTINCT created_at) FROM job WHERE created_at >= $1 AND created_at <= $2",
-        )
-        .bind(from_ms)
-        .bind(to_ms)
+/// Jobs in the service's database (`TestDatabase`, shared with the tests, makes and drops it).
+async fn job_count(url: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job")
         .fetch_one(&mut conn)
         .await
         .unwrap();
-        let _ = conn.close().await;
-        commits
-    }
+    let _ = conn.close().await;
+    count
 }
 
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.postgres.take() {
-            // Drop runs outside async: a short-lived runtime on its own thread.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ = sqlx::query(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .execute(&mut conn)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+/// Commits of the group-commit writer between two instants (unix ms): every job of one
+/// commit has the same `created_at`, so distinct values count the commits (two commits in
+/// the same millisecond count once: a lower bound).
+async fn commits_between(url: &str, from_ms: i64, to_ms: i64) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let commits: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT created_at) FROM job WHERE created_at >= $1 AND created_at <= $2",
+    )
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let _ = conn.close().await;
+    commits
 }
 
 /// `None` when Postgres answers, else why not; with the server's durability settings.
@@ -539,7 +474,7 @@ async fn postgres_check(admin: &str) -> Result<String, String> {
 
 struct Rig {
     service: ServiceProcess,
-    database: BenchDatabase,
+    database: TestDatabase,
     mg: FakeMg,
     client_id: String,
     webhook_url: String,
@@ -557,7 +492,7 @@ async fn rig(fakes: &tokio::runtime::Handle, db: Db, admin: &str, extra: &[(&str
     let telegram = fakes.spawn(FakeTelegram::with_bot()).await.unwrap();
     let mg = fakes.spawn(FakeMg::start()).await.unwrap();
     crm.set(|s| s.mg_endpoint = mg.url.clone());
-    let database = BenchDatabase::new(db, admin).await;
+    let database = TestDatabase::create(db, admin, "mgbridge_bench").await;
     let dir = tempfile::tempdir().unwrap();
     let mut env = service_env(&database.url, telegram.api_url().as_str());
     env.retain(|(k, _)| k != "MGBRIDGE__LOG__FILTER");
@@ -652,19 +587,16 @@ async fn ingest(
     let pid = Some(rig.service.pid());
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (idle_rss_kib, _) = rig.service.memory_kib();
-    let before = rig.database.job_count().await;
+    let before = job_count(&rig.database.url).await;
     let clients = clients(connections);
 
     let target = rig.telegram_target();
     let warm = blast(&clients, &target, telegram_bodies(0, WARM_UP), pid).await;
     let from = mgbridge::store::now_ms();
     let mut telegram = blast(&clients, &target, telegram_bodies(WARM_UP, updates), pid).await;
-    telegram.commits = Some(
-        rig.database
-            .commits_between(from, mgbridge::store::now_ms())
-            .await,
-    );
-    let jobs = rig.database.job_count().await;
+    telegram.commits =
+        Some(commits_between(&rig.database.url, from, mgbridge::store::now_ms()).await);
+    let jobs = job_count(&rig.database.url).await;
     let jobs_after_telegram = (jobs, before + (warm.ok + telegram.ok) as i64);
     if warm.ok != warm.sent {
         println!(
@@ -678,12 +610,8 @@ async fn ingest(
     let warm = blast(&clients, &target, mg_bodies(0, WARM_UP, channel), pid).await;
     let from = mgbridge::store::now_ms();
     let mut mg = blast(&clients, &target, mg_bodies(WARM_UP, updates, channel), pid).await;
-    mg.commits = Some(
-        rig.database
-            .commits_between(from, mgbridge::store::now_ms())
-            .await,
-    );
-    let jobs = rig.database.job_count().await;
+    mg.commits = Some(commits_between(&rig.database.url, from, mgbridge::store::now_ms()).await);
+    let jobs = job_count(&rig.database.url).await;
     let jobs_after_mg = (jobs, jobs_after_telegram.0 + (warm.ok + mg.ok) as i64);
     if warm.ok != warm.sent {
         println!(
@@ -1142,7 +1070,7 @@ fn main() {
             e2e_results.push((db, None));
             continue;
         }
-        println!("{}: ingest (worker off) ...", db.name());
+        println!("{}: ingest (worker off) ...", db_name(db));
         let result = load_rt.block_on(ingest(fakes_rt.handle(), db, &admin, updates, connections));
         ingest_results.push((db, Some(result)));
         if e2e_count < 2 {
@@ -1150,7 +1078,7 @@ fn main() {
         }
         println!(
             "{}: end to end (worker on), about {:.0} s ...",
-            db.name(),
+            db_name(db),
             e2e_count as f64 / e2e_rate + 2.0
         );
         let result = load_rt.block_on(end_to_end(
@@ -1188,7 +1116,7 @@ fn main() {
             for name in ["Telegram ingest", "MG message_sent ingest"] {
                 println!(
                     "| {name} | {} | SKIPPED: Postgres unreachable |{}",
-                    db.name(),
+                    db_name(*db),
                     " |".repeat(9)
                 );
             }
@@ -1215,7 +1143,7 @@ fn main() {
                 ));
             }
             targets_met &= run.rate() >= 10_000.0 && run.percentile(99) < 25.0;
-            println!("{}", ingest_row(name, db.name(), run, bare, check));
+            println!("{}", ingest_row(name, db_name(*db), run, bare, check));
         }
     }
     println!();
@@ -1227,7 +1155,7 @@ fn main() {
         let Some(r) = result else {
             println!(
                 "| {} | SKIPPED: Postgres unreachable |{}",
-                db.name(),
+                db_name(*db),
                 " |".repeat(9)
             );
             continue;
@@ -1237,7 +1165,7 @@ fn main() {
         all_ok &= ok;
         println!(
             "| {} | {} | {:.1}/s | {} | {}{} | {} | {} | {} | {} | {} | {} |",
-            db.name(),
+            db_name(*db),
             r.sent,
             r.rate,
             r.answered_ok,
@@ -1262,14 +1190,14 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     for (db, result) in &ingest_results {
         let Some(r) = result else {
-            println!("| {} | SKIPPED | | | |", db.name());
+            println!("| {} | SKIPPED | | | |", db_name(*db));
             continue;
         };
         {
             let w = &r.writer;
             println!(
                 "| {} | {} | {} | {} | {} |",
-                db.name(),
+                db_name(*db),
                 ms(w.batch_1),
                 ms(w.batch_32),
                 ms(w.batch_64),
@@ -1286,11 +1214,11 @@ fn main() {
         match result {
             Some(r) => println!(
                 "| {} | {:.1} MiB | {:.1} MiB |",
-                db.name(),
+                db_name(*db),
                 r.idle_rss_kib as f64 / 1024.0,
                 r.peak_rss_kib as f64 / 1024.0
             ),
-            None => println!("| {} | SKIPPED | SKIPPED |", db.name()),
+            None => println!("| {} | SKIPPED | SKIPPED |", db_name(*db)),
         }
     }
     println!();

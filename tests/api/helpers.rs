@@ -9,8 +9,8 @@ use mgbridge::store::Store;
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use secrecy::SecretString;
-use sqlx::Connection;
 
+pub use crate::database::{Db, TestDatabase};
 use crate::fake_crm::FakeCrm;
 use crate::fake_mg::FakeMg;
 use crate::fake_telegram::FakeTelegram;
@@ -18,12 +18,6 @@ use crate::fake_telegram::FakeTelegram;
 /// Set by `.ci/run` (and by `scripts/test` when Postgres is reachable).
 pub const POSTGRES_ENV: &str = "MGBRIDGE_TEST_POSTGRES_URL";
 pub const PUBLIC_URL: &str = "https://transport.example.com";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-}
 
 /// Runs a test body once per database: `on_both_databases!(name, ...)` makes the tests
 /// `name::sqlite` and `name::postgres`.
@@ -43,72 +37,20 @@ macro_rules! on_both_databases {
     )*};
 }
 
-/// A database made for one test; Postgres ones are dropped when the test ends.
-pub struct TestDatabase {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    postgres: Option<(String, String)>, // (admin url, database name)
-}
-
 impl TestDatabase {
+    /// A fresh database for one test: Postgres through `MGBRIDGE_TEST_POSTGRES_URL`.
     pub async fn new(db: Db) -> Self {
-        match db {
-            Db::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}/mgbridge.db", dir.path().display());
-                Self {
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                }
-            }
-            Db::Postgres => {
-                let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-                    panic!(
-                        "{POSTGRES_ENV} is not set, so this Postgres test cannot run. \
-                         Run `scripts/test` (it skips Postgres tests, saying so, when no server \
-                         is configured) or set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
-                    )
-                });
-                let name = format!("mgbridge_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                let mut url = url::Url::parse(&admin).unwrap();
-                url.set_path(&name);
-                Self {
-                    url: url.to_string(),
-                    _dir: None,
-                    postgres: Some((admin, name)),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.postgres.take() {
-            // Drop runs outside async: a short-lived runtime on its own thread.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ = sqlx::query(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .execute(&mut conn)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
+        let admin = match db {
+            Db::Sqlite => String::new(),
+            Db::Postgres => std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+                panic!(
+                    "{POSTGRES_ENV} is not set, so this Postgres test cannot run. \
+                     Run `scripts/test` (it skips Postgres tests, saying so, when no server \
+                     is configured) or set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
+                )
+            }),
+        };
+        Self::create(db, &admin, "mgbridge_test").await
     }
 }
 

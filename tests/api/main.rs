@@ -8,6 +8,7 @@ mod channels;
 mod connect;
 mod conversation;
 mod crash;
+mod database;
 mod fake_crm;
 mod fake_mg;
 mod fake_telegram;
