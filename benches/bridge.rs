@@ -46,6 +46,8 @@ mod fake_telegram;
 #[allow(dead_code)]
 #[path = "../tests/api/service_process.rs"]
 mod service_process;
+#[path = "common/threads.rs"]
+mod threads;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -295,13 +297,7 @@ struct Cpu {
 impl Cpu {
     fn now(service_pid: Option<u32>) -> Self {
         let mut cpu = Cpu::default();
-        for entry in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-            let dir = entry.path();
-            let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-            let ns: u64 = std::fs::read_to_string(dir.join("schedstat"))
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0);
+        for (name, ns) in threads::thread_cpu_ns() {
             if name.starts_with("fakes") {
                 cpu.fakes += ns;
             } else if name.starts_with("bare") {

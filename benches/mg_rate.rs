@@ -20,6 +20,8 @@
 
 #[path = "../tests/api/fake_mg.rs"]
 mod fake_mg;
+#[path = "common/threads.rs"]
+mod threads;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,14 +55,7 @@ struct Cpu {
 impl Cpu {
     fn now() -> Self {
         let mut cpu = Cpu::default();
-        for entry in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-            let dir = entry.path();
-            let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-            // First field: nanoseconds on the CPU.
-            let ns: u64 = std::fs::read_to_string(dir.join("schedstat"))
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0);
+        for (name, ns) in threads::thread_cpu_ns() {
             if name.starts_with("fake-mg") {
                 cpu.fake += ns;
             } else {
