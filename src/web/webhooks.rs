@@ -62,14 +62,14 @@ async fn telegram_update(
             return refuse(StatusCode::BAD_REQUEST, "malformed update");
         }
     };
-    let Some(message_chat) = bridged_chat(&update) else {
+    let Some((chat_id, chat_type)) = bridged_chat(&update) else {
         tracing::info!(
             update_id = update.update_id,
+            kind = update.kind(),
             "Telegram update of a kind the bridge does not carry: ignored"
         );
         return ok_empty();
     };
-    let (chat_id, chat_type) = message_chat;
     if chat_type != ChatType::Private {
         tracing::info!(
             chat_id,
