@@ -43,19 +43,25 @@ mod fake_crm;
 mod fake_mg;
 #[path = "../tests/api/fake_telegram.rs"]
 mod fake_telegram;
+#[path = "common/load.rs"]
+mod load;
+#[path = "common/procfs.rs"]
+mod procfs;
 #[allow(dead_code)]
 #[path = "../tests/api/service_process.rs"]
 mod service_process;
+#[path = "common/setup.rs"]
+mod setup;
 #[path = "common/threads.rs"]
 mod threads;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::header::HeaderValue;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -63,9 +69,10 @@ use database::{Db, TestDatabase};
 use fake_crm::FakeCrm;
 use fake_mg::FakeMg;
 use fake_telegram::FakeTelegram;
-use service_process::{connect_and_add_bot, service_env, ServiceProcess};
-
-const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+use load::{clients, json_headers, message_sent, post_all, telegram_update, Target, TG_OK};
+use procfs::{machine_notes, process_cpu_ns, SystemCpu};
+use service_process::{connect_and_add_bot, ServiceProcess};
+use setup::{bench_env, db_name, dbs_from_env, env_usize, ms, postgres_admin, postgres_check};
 /// Private chats the ingest load is spread over.
 const INGEST_CHATS: i64 = 1_000;
 /// Chats of the end-to-end run.
@@ -73,24 +80,8 @@ const E2E_CHATS: i64 = 50;
 /// Requests sent before each measured ingest run (new connections, caches, statements); they
 /// are stored too and counted in the job check.
 const WARM_UP: usize = 2_000;
-const TG_OK: &[u8] = b"{}";
-const MG_OK: &[u8] = b"{\"async\":true}";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 // ---- Load ------------------------------------------------------------------------------------
-
-/// Where a load goes and what it must be answered.
-struct Target {
-    url: String,
-    headers: HeaderMap,
-    expect: &'static [u8],
-}
 
 /// What a load run measured.
 struct Run {
@@ -130,109 +121,30 @@ impl Run {
     }
 }
 
-/// One keep-alive connection per client: each client has its own pool and sends one request at
-/// a time, so `clients.len()` connections carry the load, and keep them between runs.
-fn clients(n: usize) -> Vec<reqwest::Client> {
-    (0..n)
-        .map(|_| {
-            reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap()
-        })
-        .collect()
-}
-
 /// Sends every body once, `clients.len()` at a time, each connection taking the next body as
-/// soon as its previous answer is read.
+/// soon as its previous answer is read (`load::post_all`), and measures the CPU it took.
 async fn blast(
     clients: &[reqwest::Client],
     target: &Target,
     bodies: Arc<Vec<Bytes>>,
     service_pid: Option<u32>,
 ) -> Run {
-    let next = Arc::new(AtomicUsize::new(0));
+    let targets = Arc::new(vec![target.clone()]);
+    let bodies = Arc::new(bodies.iter().map(|b| (0, b.clone())).collect::<Vec<_>>());
     let cpu = Cpu::now(service_pid);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for client in clients {
-        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
-        let (url, headers, expect) = (target.url.clone(), target.headers.clone(), target.expect);
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(bodies.len() / 32);
-            let mut ok = 0usize;
-            let mut errors = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= bodies.len() {
-                    break;
-                }
-                let t0 = Instant::now();
-                let answer = client
-                    .post(&url)
-                    .headers(headers.clone())
-                    .body(bodies[i].clone())
-                    .send()
-                    .await;
-                let outcome = match answer {
-                    Ok(r) => {
-                        let status = r.status();
-                        match r.bytes().await {
-                            Ok(b) if status == 200 && b.as_ref() == expect => Ok(()),
-                            Ok(b) => Err(format!("{status} {}", String::from_utf8_lossy(&b))),
-                            Err(e) => Err(format!("{status}, body not read: {e}")),
-                        }
-                    }
-                    Err(e) => Err(format!("request failed: {e}")),
-                };
-                latencies.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                match outcome {
-                    Ok(()) => ok += 1,
-                    Err(e) if errors.len() < 3 => errors.push(e),
-                    Err(_) => {}
-                }
-            }
-            (latencies, ok, errors)
-        }));
-    }
-    let mut run = Run {
-        sent: bodies.len(),
-        ok: 0,
-        errors: Vec::new(),
-        wall: Duration::ZERO,
-        latencies: Vec::with_capacity(bodies.len()),
-        cpu: Cpu::default(),
+    let posted = post_all(clients, targets, bodies).await;
+    Run {
+        sent: posted.sent,
+        ok: posted.ok,
+        errors: posted.errors,
+        wall: posted.wall,
+        latencies: posted.latencies,
+        cpu: Cpu::now(service_pid).since(cpu),
         commits: None,
-    };
-    for task in tasks {
-        let (latencies, ok, errors) = task.await.unwrap();
-        run.latencies.extend(latencies);
-        run.ok += ok;
-        run.errors.extend(errors);
     }
-    run.wall = start.elapsed();
-    run.cpu = Cpu::now(service_pid).since(cpu);
-    run.latencies.sort_unstable();
-    run.errors.truncate(3);
-    run
 }
 
 // ---- Bodies ----------------------------------------------------------------------------------
-
-/// A customer's text message as Telegram posts it to a webhook.
-fn telegram_update(update_id: i64, chat_id: i64, message_id: i64, text: &str) -> Value {
-    json!({
-        "update_id": update_id,
-        "message": {
-            "message_id": message_id,
-            "from": {"id": chat_id, "is_bot": false, "first_name": "Anna", "username": format!("anna_{}", chat_id % 100_000), "language_code": "en"},
-            "chat": {"id": chat_id, "type": "private", "first_name": "Anna"},
-            "date": 1_790_000_000 + update_id % 1_000_000,
-            "text": text
-        }
-    })
-}
 
 fn ingest_chat(n: usize) -> i64 {
     5_100_000_000 + (n as i64 % INGEST_CHATS)
@@ -260,17 +172,13 @@ fn mg_bodies(first: usize, count: usize, channel: i64) -> Arc<Vec<Bytes>> {
     Arc::new(
         (first..first + count)
             .map(|n| {
-                let chat = ingest_chat(n).to_string();
-                let webhook = json!({
-                    "type": "message_sent",
-                    "meta": {"timestamp": 1_790_000_000 + n as i64},
-                    "data": {
-                        "id": 700_000 + n as i64, "channel_id": channel,
-                        "external_chat_id": chat, "external_user_id": chat,
-                        "type": "text",
-                        "content": format!("Yes, size M is in stock. Shall I reserve it for you? (#{n})")
-                    }
-                });
+                let webhook = message_sent(
+                    700_000 + n as i64,
+                    channel,
+                    ingest_chat(n),
+                    &format!("Yes, size M is in stock. Shall I reserve it for you? (#{n})"),
+                    1_790_000_000 + n as i64,
+                );
                 Bytes::from(serde_json::to_vec(&webhook).unwrap())
             })
             .collect(),
@@ -309,25 +217,10 @@ impl Cpu {
         if let Some(pid) = service_pid {
             cpu.service = process_cpu_ns(pid).unwrap_or(0);
         }
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|p| p.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let Some((comm, ppid, ns)) = process_stat(pid) else {
-                continue;
-            };
-            if comm == "postgres" {
-                cpu.postgres += ns;
-            } else if pid == 2 || ppid == 2 {
-                // Kernel threads: ksoftirqd does loopback networking's deferred work.
-                cpu.kernel += ns;
-            }
-        }
-        cpu.machine = machine_busy_ns();
+        let system = SystemCpu::now();
+        cpu.postgres = system.postgres_total();
+        cpu.kernel = system.kernel;
+        cpu.machine = system.machine;
         cpu
     }
 
@@ -357,59 +250,7 @@ impl Cpu {
     }
 }
 
-/// Busy time of all CPUs since boot, in ns (10 ms ticks).
-fn machine_busy_ns() -> u64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
-        return 0;
-    };
-    let f: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // user nice system idle iowait irq softirq steal ...
-    let ticks = f[0] + f[1] + f[2] + f.get(5).unwrap_or(&0) + f.get(6).unwrap_or(&0);
-    ticks * 1_000_000_000 / clock_ticks_per_second()
-}
-
-/// utime + stime of a process (its threads, living or ended), in ns (10 ms ticks).
-fn process_cpu_ns(pid: u32) -> Option<u64> {
-    process_stat(pid).map(|(_, _, ns)| ns)
-}
-
-/// (comm, parent pid, utime + stime in ns) of a process.
-fn process_stat(pid: u32) -> Option<(String, u32, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat[open + 1..close].to_owned();
-    let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-    let ppid = fields.get(1)?.parse().ok()?;
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some((comm, ppid, ticks * 1_000_000_000 / clock_ticks_per_second()))
-}
-
-fn clock_ticks_per_second() -> u64 {
-    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *TICKS.get_or_init(|| {
-        std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
-            .unwrap_or(100)
-    })
-}
-
 // ---- Databases -------------------------------------------------------------------------------
-
-fn db_name(db: Db) -> &'static str {
-    match db {
-        Db::Sqlite => "SQLite",
-        Db::Postgres => "Postgres",
-    }
-}
 
 /// Jobs in the service's database (`TestDatabase`, shared with the tests, makes and drops it).
 async fn job_count(url: &str) -> i64 {
@@ -441,31 +282,6 @@ async fn commits_between(url: &str, from_ms: i64, to_ms: i64) -> i64 {
     commits
 }
 
-/// `None` when Postgres answers, else why not; with the server's durability settings.
-async fn postgres_check(admin: &str) -> Result<String, String> {
-    let connect = sqlx::PgConnection::connect(admin);
-    let mut conn = match tokio::time::timeout(Duration::from_secs(5), connect).await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(_) => return Err("no answer in 5 s".into()),
-    };
-    let mut notes = Vec::new();
-    for setting in [
-        "server_version",
-        "fsync",
-        "synchronous_commit",
-        "shared_buffers",
-    ] {
-        let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap_or_else(|e| e.to_string());
-        notes.push(format!("{setting}={value}"));
-    }
-    let _ = conn.close().await;
-    Ok(notes.join(", "))
-}
-
 // ---- The service -----------------------------------------------------------------------------
 
 struct Rig {
@@ -490,12 +306,7 @@ async fn rig(fakes: &tokio::runtime::Handle, db: Db, admin: &str, extra: &[(&str
     crm.set(|s| s.mg_endpoint = mg.url.clone());
     let database = TestDatabase::create(db, admin, "mgbridge_bench").await;
     let dir = tempfile::tempdir().unwrap();
-    let mut env = service_env(&database.url, telegram.api_url().as_str());
-    env.retain(|(k, _)| k != "MGBRIDGE__LOG__FILTER");
-    env.push(("MGBRIDGE__LOG__FILTER".into(), "warn".into()));
-    for (k, v) in extra {
-        env.push(((*k).into(), (*v).into()));
-    }
+    let env = bench_env(&database.url, telegram.api_url().as_str(), extra);
     let service = ServiceProcess::start(env, dir.path().join("service.log")).await;
     let client_id = connect_and_add_bot(
         &service.address,
@@ -530,33 +341,12 @@ async fn rig(fakes: &tokio::runtime::Handle, db: Db, admin: &str, extra: &[(&str
 
 impl Rig {
     fn telegram_target(&self) -> Target {
-        let mut headers = json_headers();
-        headers.insert(
-            "X-Telegram-Bot-Api-Secret-Token",
-            HeaderValue::from_str(&self.secret).unwrap(),
-        );
-        Target {
-            url: self.webhook_url.clone(),
-            headers,
-            expect: TG_OK,
-        }
+        Target::telegram(&self.webhook_url, &self.secret)
     }
 
     fn mg_target(&self) -> Target {
-        let mut headers = json_headers();
-        headers.insert("Clientid", HeaderValue::from_str(&self.client_id).unwrap());
-        Target {
-            url: format!("{}/webhook/mg", self.service.address),
-            headers,
-            expect: MG_OK,
-        }
+        Target::mg(&self.service.address, &self.client_id)
     }
-}
-
-fn json_headers() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers
 }
 
 // ---- Scenarios -------------------------------------------------------------------------------
@@ -670,6 +460,7 @@ async fn writer_alone(url: &str) -> WriterTimes {
                         lane: format!("tg:bench:{}", key % 1000),
                         dedupe_key: Some(format!("bench-writer:{key}")),
                         payload: String::from_utf8_lossy(&telegram_bodies(key, 1)[0]).into_owned(),
+                        warms: Some(format!("mg:bench:{}", key % 1000)),
                     }
                 })
                 .collect();
@@ -860,47 +651,6 @@ fn start_bare(runtime: &tokio::runtime::Runtime) -> String {
 
 // ---- Report ----------------------------------------------------------------------------------
 
-fn machine_notes() -> String {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-        .unwrap_or_else(|| "?".into());
-    let mhz = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("cpu MHz"))
-        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-        .unwrap_or_else(|| "?".into());
-    let mem_kib: u64 = std::fs::read_to_string("/proc/meminfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|m| m.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!(
-        "{cpus} CPUs ({model} at {mhz} MHz), {:.0} GiB, Linux {}",
-        mem_kib as f64 / 1024.0 / 1024.0,
-        kernel.trim()
-    )
-}
-
-fn ms(x: f64) -> String {
-    if x.is_nan() {
-        "-".into()
-    } else if x < 1.0 {
-        format!("{x:.3} ms")
-    } else if x < 10.0 {
-        format!("{x:.2} ms")
-    } else {
-        format!("{x:.1} ms")
-    }
-}
-
 fn cpu_cell(ns: u64, requests: usize) -> String {
     format!("{:.0}", ns as f64 / 1000.0 / requests as f64)
 }
@@ -965,17 +715,8 @@ fn main() {
     let connections = env_usize("MGBRIDGE_BENCH_CONNECTIONS", 64);
     let e2e_count = env_usize("MGBRIDGE_BENCH_E2E", 600);
     let e2e_rate = env_usize("MGBRIDGE_BENCH_E2E_RATE", 20) as f64;
-    let dbs: Vec<Db> = std::env::var("MGBRIDGE_BENCH_DBS")
-        .unwrap_or_else(|_| "sqlite,postgres".into())
-        .split(',')
-        .filter_map(|d| match d.trim() {
-            "sqlite" => Some(Db::Sqlite),
-            "postgres" => Some(Db::Postgres),
-            _ => None,
-        })
-        .collect();
-    let admin =
-        std::env::var("MGBRIDGE_BENCH_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.into());
+    let dbs = dbs_from_env();
+    let admin = postgres_admin();
     let settings = mgbridge::config::Settings::load(None).expect("configuration");
 
     let fakes_rt = tokio::runtime::Builder::new_multi_thread()

@@ -20,6 +20,8 @@
 
 #[path = "../tests/api/fake_mg.rs"]
 mod fake_mg;
+#[path = "common/rate.rs"]
+mod rate;
 #[path = "common/threads.rs"]
 mod threads;
 
@@ -32,6 +34,7 @@ use fake_mg::{max_in_window, FakeMg};
 use mgbridge::config::Settings;
 use mgbridge::domain::MgToken;
 use mgbridge::mg::{MgApi, MgChannelId, MgClient};
+use rate::sustained_rate;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -94,9 +97,7 @@ struct TokenStats {
     counted: usize,
     rate_limited: usize,
     max_in_second: usize,
-    /// Sustained rate over whole windows: 30·k requests between the last arrival and the
-    /// one 30·k before it (the same place in an earlier window). The first window alone would
-    /// look faster: its 30 are spread only by governor (5 at once, then one per 1/30 s).
+    /// Sustained rate over whole windows (`rate::sustained_rate`).
     rate: f64,
     first: Instant,
     last: Instant,
@@ -121,20 +122,11 @@ fn receiver_stats(fake: &FakeMg) -> HashMap<String, TokenStats> {
             times.sort();
             let first = times[0];
             let last = *times.last().unwrap();
-            let whole = (times.len() - 1) / 30 * 30;
-            let intervals = if whole > 0 { whole } else { times.len() - 1 };
-            let span = last
-                .duration_since(times[times.len() - 1 - intervals])
-                .as_secs_f64();
             let stats = TokenStats {
                 counted: times.len(),
                 rate_limited,
                 max_in_second: max_in_window(&times, Duration::from_secs(1)),
-                rate: if span > 0.0 {
-                    intervals as f64 / span
-                } else {
-                    f64::INFINITY
-                },
+                rate: sustained_rate(&times),
                 first,
                 last,
             };

@@ -11,7 +11,7 @@ use anyhow::Context;
 use axum_csrf::{CsrfConfig, Key, SameSite};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::channels::Channels;
@@ -19,14 +19,15 @@ use crate::bridge::connect::{Connector, ModuleIdentity};
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
+use crate::bridge::schedule::Wake;
 use crate::bridge::telegram_rate::TelegramRate;
-use crate::bridge::worker::Worker;
+use crate::bridge::worker::{self, Worker};
 use crate::config::Settings;
 use crate::crm::address::CrmPolicy;
 use crate::crm::CrmClient;
 use crate::crypto::{self, Cipher, KeySource, MasterKey};
 use crate::messenger::telegram::TelegramClient;
-use crate::mg::MgClient;
+use crate::mg::{MgClient, Priority};
 use crate::store::{sqlite_file, Backend, Store};
 use crate::web::{self, AppState};
 
@@ -131,6 +132,7 @@ pub async fn connect_store(settings: &Settings, key: &MasterKey) -> anyhow::Resu
         Cipher::new(key),
     )
     .await
+    .map(|store| store.with_warm_chat(Duration::from_secs(settings.queue.warm_chat_minutes * 60)))
 }
 
 /// The configured key; else, with SQLite, the key file beside the database (created on first
@@ -182,21 +184,25 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
         crm: crm.clone(),
         store: store.clone(),
         module_code: settings.module.integration_code.clone(),
+        priority: Priority::Bulk,
     };
     let telegram = TelegramClient::new(
         &settings.telegram.api_url,
         Duration::from_secs(settings.telegram.timeout_seconds),
     )?;
-    let wake = Arc::new(Notify::new());
+    let wake = Arc::new(Wake::default());
     let metrics = Arc::new(Metrics::default());
+    let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4());
     let worker = Worker {
+        settler: worker::settler(store.clone(), owner.clone()),
         store: store.clone(),
+        mg_for_customers: mg.for_customers(),
         mg: mg.clone(),
         telegram: telegram.clone(),
         telegram_rate: TelegramRate::new(&settings.telegram),
         avatars: AvatarLinks::from_master(key, settings.server.public_url.clone()),
         settings: settings.queue.clone(),
-        owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4()),
+        owner,
         wake: wake.clone(),
         metrics: metrics.clone(),
     };

@@ -36,6 +36,12 @@ pub struct Settings {
 pub struct QueueSettings {
     /// Jobs delivered at the same time by this process (each lane runs one at a time).
     pub concurrency: u32,
+    /// Of those, the most one account may hold: about what its MG token and bots can use, so
+    /// slots waiting in one account's rate limiters never starve the others.
+    pub account_concurrency: u32,
+    /// An operator's reply into a chat whose customer wrote within this many minutes goes
+    /// before cold sends (a mailing) of the same account.
+    pub warm_chat_minutes: u64,
     /// How often an idle worker looks for due jobs it was not woken for (retries, other
     /// replicas' webhooks).
     pub poll_interval_ms: u64,

@@ -39,7 +39,7 @@ impl fmt::Debug for ClientId {
 }
 
 /// Our own id of an account row (not secret; never leaves the service).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId(String);
 
 impl AccountId {

@@ -11,11 +11,12 @@
 //!   Telegram bots as MG channels (steps 8–10), MG calls with token recovery, and the message
 //!   bridge: webhooks are committed to a durable queue before they are answered
 //!   (`bridge::ingest`), and a worker (`bridge::worker`) delivers each chat's messages in order
-//!   through `bridge::inbound` (Telegram → MG) and `bridge::outbound` (MG → Telegram).
+//!   through `bridge::inbound` (Telegram → MG) and `bridge::outbound` (MG → Telegram), its
+//!   slots shared round robin between accounts (`bridge::schedule`).
 //! - The clients of the three outside APIs: [`crm`] (System API, behind the SSRF guard),
 //!   [`mg`] (Transport API, rate-limited per token), [`messenger`] (Telegram Bot API).
 //! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both: accounts,
-//!   channels, the queue (`store::queue` explains ordering and replicas), sent parts.
+//!   channels, the queue (`store::queue` explains ordering, fairness and replicas), sent parts.
 //!
 //! Beside them: [`config`] (layered settings), [`crypto`] (secrets at rest), [`domain`]
 //! (types parsed at the edge), [`telemetry`] (logs).

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use crate::crm::CrmClient;
 use crate::domain::MgToken;
-use crate::mg::{MgApi, MgClient, MgError};
+use crate::mg::{MgApi, MgClient, MgError, Priority};
 use crate::store::{Account, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,8 @@ pub struct MgAccess {
     pub store: Store,
     /// The module's code, to read it back from the CRM.
     pub module_code: String,
+    /// The lane of the token's queue the calls wait in (`mg::Priority`); bulk by default.
+    pub priority: Priority,
 }
 
 impl MgAccess {
@@ -52,7 +54,8 @@ impl MgAccess {
             Ok(_) => return self.give_up(account, "the CRM has no other token").await,
             Err(e) => return self.give_up(account, &e.to_string()).await,
         };
-        match call(self.mg.api(&account.mg_endpoint_url, &fresh)).await {
+        let api = self.mg.api(&account.mg_endpoint_url, &fresh);
+        match call(api.with_priority(self.priority)).await {
             Err(MgError::Unauthorized) => {
                 self.give_up(account, "the CRM's current token is refused too")
                     .await
@@ -69,7 +72,18 @@ impl MgAccess {
     }
 
     pub fn api(&self, account: &Account) -> MgApi {
-        self.mg.api(&account.mg_endpoint_url, &account.mg_token)
+        self.mg
+            .api(&account.mg_endpoint_url, &account.mg_token)
+            .with_priority(self.priority)
+    }
+
+    /// The same access for delivering customers' messages: their calls pass before the
+    /// token's acks and other bulk calls waiting at the same time.
+    pub fn for_customers(&self) -> Self {
+        Self {
+            priority: Priority::Customer,
+            ..self.clone()
+        }
     }
 
     async fn give_up<T>(&self, account: &mut Account, why: &str) -> Result<T, MgAccessError> {

@@ -2,16 +2,18 @@
 //! `inbound` or `outbound`, and settles it: done, retried later with backoff, or reported as
 //! failed. One loop per process, up to `queue.concurrency` deliveries at a time.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Semaphore};
 
 use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::bridge::group_commit::GroupCommit;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
+use crate::bridge::schedule::{RoundRobin, Wake};
 use crate::bridge::telegram_rate::TelegramRate;
 use crate::bridge::{inbound, outbound};
 use crate::config::QueueSettings;
@@ -20,20 +22,56 @@ use crate::mg::{
     AckMessageRequest, MessageIdentifier, MessageSent, MgChannelId, MgMessageId, MgWebhook,
     SendingError, SendingErrorCode,
 };
-use crate::store::{Account, Channel, ClaimedJob, JobKind, Store};
+use crate::store::{Account, Channel, ClaimedJob, JobKind, Settlement, Store, StoreError};
+
+/// How soon after new jobs are committed the worker takes the leases of accounts it does not
+/// hold yet (at most this often under an ingest burst).
+const LEASE_AGAIN: Duration = Duration::from_millis(20);
 
 /// What the worker needs; built once by `app`.
 pub struct Worker {
     pub store: Store,
     pub mg: MgAccess,
+    /// The same, for delivering customers' messages (ahead of acks in the token's queue).
+    pub mg_for_customers: MgAccess,
     pub telegram: TelegramClient,
     pub telegram_rate: TelegramRate,
     pub avatars: AvatarLinks,
     pub settings: QueueSettings,
     /// This process's name in leases: a new one per start.
     pub owner: String,
-    pub wake: Arc<Notify>,
+    pub wake: Arc<Wake>,
     pub metrics: Arc<Metrics>,
+    /// Where deliveries' ends are recorded (`settler`).
+    pub settler: Settler,
+}
+
+/// Group-commits how deliveries ended (`Store::settle_jobs`).
+pub type Settler = GroupCommit<Settlement, Result<bool, Arc<StoreError>>>;
+
+/// Settlements waiting for the writer at most (then deliveries wait), and per commit.
+const SETTLE_PENDING: usize = 4_096;
+const SETTLE_BATCH: usize = 256;
+
+/// Starts the writer that records deliveries' ends for `owner`.
+pub fn settler(store: Store, owner: String) -> Settler {
+    GroupCommit::start(
+        SETTLE_PENDING,
+        SETTLE_BATCH,
+        move |batch: Vec<Settlement>| {
+            let (store, owner) = (store.clone(), owner.clone());
+            async move {
+                let n = batch.len();
+                match store.settle_jobs(&owner, &batch).await {
+                    Ok(settled) => settled.into_iter().map(Ok).collect(),
+                    Err(e) => {
+                        let e = Arc::new(e);
+                        vec![Err(e); n]
+                    }
+                }
+            }
+        },
+    )
 }
 
 impl Worker {
@@ -43,84 +81,100 @@ impl Worker {
         let lease_ms = (self.settings.lease_seconds * 1000) as i64;
         let heartbeat = Duration::from_millis((lease_ms / 3).max(100) as u64);
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
-        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1) as usize));
+        let concurrency = self.settings.concurrency.max(1);
+        let slots = Arc::new(Semaphore::new(concurrency as usize));
+        let shares = Arc::new(Mutex::new(RoundRobin::new(
+            self.settings.account_concurrency as usize,
+        )));
         let mut last_heartbeat: Option<tokio::time::Instant> = None;
         let mut last_janitor = tokio::time::Instant::now();
+        // New jobs (or a quiet poll) may belong to accounts we do not lease yet: lease before
+        // claiming, at most every LEASE_AGAIN so an ingest burst does not turn into a lease
+        // write per commit.
+        let mut lease_wanted = true;
         while !*stop.borrow() {
-            let mut renewed = false;
-            if last_heartbeat.is_none_or(|at| at.elapsed() >= heartbeat) {
-                renewed = self.heartbeat(lease_ms, &mut last_heartbeat).await;
+            lease_wanted |= self.wake.take_new_jobs();
+            let since = last_heartbeat.map(|at| at.elapsed());
+            if since.is_none_or(|t| t >= heartbeat || (lease_wanted && t >= LEASE_AGAIN)) {
+                self.heartbeat(lease_ms, &mut last_heartbeat).await;
+                lease_wanted = false;
             }
             if last_janitor.elapsed() >= Duration::from_secs(600) {
                 last_janitor = tokio::time::Instant::now();
                 self.sweep().await;
             }
-            let mut claimed = self.claim(&slots, lease_ms).await;
-            // Nothing to do with the leases we hold: maybe jobs of an account we do not lease
-            // yet (its first webhook, or re-enabled). Take the leases now, not at the next
-            // heartbeat, so a new conversation does not wait for it.
-            if claimed.is_empty()
-                && !renewed
-                && last_heartbeat.is_none_or(|at| at.elapsed() >= Duration::from_millis(50))
-            {
-                self.heartbeat(lease_ms, &mut last_heartbeat).await;
-                claimed = self.claim(&slots, lease_ms).await;
-            }
+            let claimed = self.claim(&slots, &shares, lease_ms).await;
             let idle = claimed.is_empty();
             for job in claimed {
                 let permit = slots
                     .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
+                    .try_acquire_owned()
+                    .expect("no more jobs are claimed than there are free slots");
+                shares.lock().unwrap().started(&job.account_id);
+                self.metrics
+                    .started(job.kind, crate::store::now_ms() - job.due_at);
                 let worker = self.clone();
+                let shares = shares.clone();
                 tokio::spawn(async move {
+                    let account = job.account_id.clone();
                     worker.settle(job).await;
+                    shares.lock().unwrap().ended(&account);
+                    worker.metrics.ended();
                     drop(permit);
-                    // The lane's next job may be claimable now.
-                    worker.wake.notify_one();
+                    // The lane's next job, or another account's, may be claimable now.
+                    worker.wake.slot_free();
                 });
             }
             if idle {
+                let wait = if lease_wanted { LEASE_AGAIN } else { poll };
                 tokio::select! {
                     _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
+                    _ = tokio::time::sleep(wait) => lease_wanted = true,
                     _ = stop.changed() => {}
                 }
             }
         }
         // Let deliveries in flight finish (each is bounded by its HTTP timeouts).
-        let _ = slots.acquire_many(self.settings.concurrency.max(1)).await;
+        let _ = slots.acquire_many(concurrency).await;
         if let Err(e) = self.store.release_leases(&self.owner).await {
             tracing::warn!(error = %e, "giving queue leases back failed; they expire on their own");
         }
     }
 
-    async fn heartbeat(&self, lease_ms: i64, last: &mut Option<tokio::time::Instant>) -> bool {
+    async fn heartbeat(&self, lease_ms: i64, last: &mut Option<tokio::time::Instant>) {
         match self.store.renew_leases(&self.owner, lease_ms).await {
-            Ok(()) => {
-                *last = Some(tokio::time::Instant::now());
-                true
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "renewing queue leases failed");
-                false
-            }
+            Ok(()) => *last = Some(tokio::time::Instant::now()),
+            Err(e) => tracing::error!(error = %e, "renewing queue leases failed"),
         }
     }
 
-    async fn claim(&self, slots: &Semaphore, lease_ms: i64) -> Vec<ClaimedJob> {
-        let free = slots.available_permits() as i64;
+    /// One round of the scheduler: the free slots, shared round robin among our accounts with
+    /// due work (`schedule`), become claimed lane heads.
+    async fn claim(
+        &self,
+        slots: &Semaphore,
+        shares: &Mutex<RoundRobin>,
+        lease_ms: i64,
+    ) -> Vec<ClaimedJob> {
+        let free = slots.available_permits();
         if free == 0 {
             return Vec::new();
         }
-        self.store
-            .claim_jobs(&self.owner, lease_ms, free)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "claiming jobs failed");
-                Vec::new()
-            })
+        let round = async {
+            let due = self.store.due_accounts(&self.owner).await?;
+            if due.is_empty() {
+                return Ok(Vec::new());
+            }
+            let wants = shares.lock().unwrap().share(due, free);
+            if wants.is_empty() {
+                return Ok(Vec::new());
+            }
+            self.store.claim_heads(&self.owner, lease_ms, &wants).await
+        };
+        round.await.unwrap_or_else(|e: StoreError| {
+            tracing::error!(error = %e, "claiming jobs failed");
+            Vec::new()
+        })
     }
 
     /// Delivers one job and records how it ended.
@@ -129,7 +183,7 @@ impl Worker {
         let settled = match outcome {
             Ok(()) => {
                 self.metrics.delivered(job.kind);
-                self.store.complete_job(job.job_id, &self.owner).await
+                self.record(Settlement::Done { job_id: job.job_id }).await
             }
             Err(DeliveryError::Retry { after, reason }) if !self.out_of_time(&job) => {
                 let delay = after
@@ -137,9 +191,12 @@ impl Worker {
                     .unwrap_or_else(|| self.backoff(job.attempts));
                 tracing::warn!(job = job.job_id, lane = %job.lane, attempt = job.attempts, delay_ms = delay, reason = %reason, "delivery will be retried");
                 self.metrics.retried(job.kind);
-                self.store
-                    .retry_job(job.job_id, &self.owner, delay, &reason)
-                    .await
+                self.record(Settlement::Retry {
+                    job_id: job.job_id,
+                    delay_ms: delay,
+                    error: reason,
+                })
+                .await
             }
             Err(DeliveryError::Retry { reason, .. }) => {
                 let reason = format!(
@@ -175,7 +232,7 @@ impl Worker {
         job: &ClaimedJob,
         code: SendingErrorCode,
         reason: &str,
-    ) -> Result<bool, crate::store::StoreError> {
+    ) -> Result<bool, Arc<StoreError>> {
         tracing::error!(job = job.job_id, lane = %job.lane, kind = ?job.kind, code = ?code, reason = %reason, "delivery failed for good");
         if job.kind == JobKind::Mg {
             match self.ack_failure(job, code, reason).await {
@@ -185,8 +242,11 @@ impl Worker {
                 Err(e @ DeliveryError::Retry { .. }) if !self.out_of_time(job) => {
                     let reason = format!("reporting the failure to MG: {e}");
                     return self
-                        .store
-                        .retry_job(job.job_id, &self.owner, self.backoff(job.attempts), &reason)
+                        .record(Settlement::Retry {
+                            job_id: job.job_id,
+                            delay_ms: self.backoff(job.attempts),
+                            error: reason,
+                        })
                         .await;
                 }
                 Err(e) => {
@@ -195,7 +255,21 @@ impl Worker {
             }
         }
         self.metrics.failed(job.kind);
-        self.store.fail_job(job.job_id, &self.owner, reason).await
+        self.record(Settlement::Failed {
+            job_id: job.job_id,
+            error: reason.to_owned(),
+        })
+        .await
+    }
+
+    /// Records a delivery's end through the group-commit writer: one commit per batch of
+    /// deliveries, not per delivery.
+    async fn record(&self, settlement: Settlement) -> Result<bool, Arc<StoreError>> {
+        self.settler
+            .submit(settlement)
+            .await
+            // The writer is gone only when the service stops, as the pool is closed.
+            .unwrap_or_else(|| Err(Arc::new(StoreError::Database(sqlx::Error::PoolClosed))))
     }
 
     async fn ack_failure(
@@ -258,6 +332,8 @@ impl Worker {
                     .ok_or_else(|| DeliveryError::failed("the bot's channel no longer exists"))?;
                 let bot = self.bot(&channel);
                 let mut d = self.delivery(&mut account, &channel, &bot);
+                // A customer is waiting for this one: ahead of the token's acks at MG.
+                d.mg = &self.mg_for_customers;
                 inbound::deliver_update(&mut d, &update).await
             }
             JobKind::Mg => {

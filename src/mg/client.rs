@@ -8,7 +8,7 @@
 //! (`/channels`, `/messages`, `/messages/history`, templates, uploads), where a lost answer
 //! could mean a duplicate. A connection that could not be opened is the exception: nothing was
 //! sent, so any call may try again. Each attempt builds a fresh request from the kept body
-//! bytes and passes through the limiter again.
+//! bytes and passes through the limiter again, in the handle's lane (`MgApi::with_priority`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::error::{describe_transport_error, MgError};
-use super::limiter::{Limiter, TokenKey};
+use super::limiter::{Limiter, Priority, TokenKey};
 use super::types::*;
 use crate::config::MgSettings;
 use crate::domain::MgToken;
@@ -113,6 +113,7 @@ impl MgClient {
             )),
             token: token.clone(),
             key: TokenKey::of(token),
+            priority: Priority::default(),
         }
     }
 }
@@ -124,6 +125,8 @@ pub struct MgApi {
     base: Arc<str>,
     token: MgToken,
     key: TokenKey,
+    /// The lane this handle's requests wait in at the token's limiter, every attempt.
+    priority: Priority,
 }
 
 impl fmt::Debug for MgApi {
@@ -131,6 +134,7 @@ impl fmt::Debug for MgApi {
         f.debug_struct("MgApi")
             .field("base", &self.base)
             .field("token", &self.key)
+            .field("priority", &self.priority)
             .finish()
     }
 }
@@ -183,6 +187,14 @@ struct Call {
 }
 
 impl MgApi {
+    /// The same account with its requests in `priority`'s lane: `Priority::Customer` for the
+    /// calls that deliver a customer's message to MG, so they pass before the token's acks and
+    /// other bulk calls waiting at the same time. The default is `Priority::Bulk`.
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
     // ---- Channels -------------------------------------------------------------------------
 
     /// `GET /channels`.
@@ -544,7 +556,7 @@ impl MgApi {
             let request = self.request(&mut call, &url);
             // Another attempt needs a body we still have (a stream is sent once).
             let last = attempt >= inner.max_attempts || !call.can_send_again();
-            let permit = inner.limiter.acquire(self.key).await;
+            let permit = inner.limiter.acquire(self.key, self.priority).await;
             let sent = request.send().await;
             permit.finish();
             let response = match sent {

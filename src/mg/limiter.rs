@@ -27,9 +27,12 @@
 //! away) moves nothing and costs no rate. Until N/2 answers are known, the whole round trip
 //! counts as excess. A request still in flight holds its entry until it ends.
 //!
-//! Waits happen in each call's own future, behind a per-token FIFO gate: a token with a long
-//! queue never delays another token (no shared queue, no head-of-line blocking), and one
-//! token's callers are let through in arrival order.
+//! Waits happen in each call's own future, behind a per-token gate (`gate.rs`): a token with a
+//! long queue never delays another token (no shared queue, no head-of-line blocking). One
+//! caller of a token at a time holds the gate, waits for its slot and takes it. The gate has
+//! two FIFO lanes (`Priority`): a customer's message passes before the same token's acks,
+//! edits and channel calls, at most one slot behind them, and nothing is spent twice
+//! (`gate.rs` says how). The lanes only reorder who sends; the rate and the cap are the same.
 //!
 //! Several replicas sharing one token would each allow the full rate: this limiter is per
 //! process. The per-account queue lease (`store::queue`) keeps one token's message traffic in
@@ -54,6 +57,10 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::domain::MgToken;
+
+use super::gate::Gate;
+// Re-exported for `client.rs`, which takes it from here along with `Limiter`.
+pub(super) use super::gate::Priority;
 
 /// How often idle tokens are forgotten (checked on the next request after it is due).
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -114,8 +121,8 @@ struct Keys {
 }
 
 struct KeyState {
-    /// FIFO: one caller per token computes and waits for its slot at a time.
-    gate: tokio::sync::Mutex<()>,
+    /// One caller per token computes and waits for its slot at a time, customers first.
+    gate: Gate,
     window: Mutex<Window>,
     /// Signalled when a request of this token ends.
     ended: Notify,
@@ -186,12 +193,16 @@ impl Limiter {
         })
     }
 
-    /// Waits until `key` may send, and takes the slot. Cancel-safe: a dropped wait takes
-    /// nothing (the slot is only taken on return).
-    pub(crate) async fn acquire(&self, key: TokenKey) -> Permit {
+    /// Waits until `key` may send, and takes the slot. `priority` picks the lane of the token's
+    /// queue. Cancel-safe: a dropped wait takes nothing (the slot is only taken on return) and
+    /// gives its place in the gate up.
+    pub(crate) async fn acquire(&self, key: TokenKey, priority: Priority) -> Permit {
         let state = self.state_of(key);
-        let _gate = state.gate.lock().await;
+        let turn = state.gate.join(priority);
         loop {
+            // Before each look, including after every wait below: a bulk caller that finds a
+            // customer waiting steps back here, having taken nothing yet.
+            turn.lead().await;
             // Created before looking, so an end signalled in between is not missed.
             let ended = state.ended.notified();
             match self.window_wait(&state, Instant::now()) {
@@ -206,6 +217,7 @@ impl Limiter {
                 None => {}
             }
             if let Err(not_until) = self.smoother.check_key(&key) {
+                // A refused check takes nothing from governor's bucket.
                 tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
                 continue;
             }
@@ -282,7 +294,7 @@ impl Limiter {
             .entry(key)
             .or_insert_with(|| {
                 Arc::new(KeyState {
-                    gate: tokio::sync::Mutex::new(()),
+                    gate: Gate::default(),
                     window: Mutex::new(Window::default()),
                     ended: Notify::new(),
                 })
@@ -427,7 +439,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let mut sent = Vec::new();
                 for _ in 0..each {
-                    let permit = limiter.acquire(key).await;
+                    let permit = limiter.acquire(key, Priority::Bulk).await;
                     sent.push(Instant::now());
                     permit.finish();
                 }
@@ -504,13 +516,13 @@ mod tests {
         let start = Instant::now();
         let mut permits = Vec::new();
         for _ in 0..N {
-            permits.push(limiter.acquire(key(1)).await);
+            permits.push(limiter.acquire(key(1), Priority::Bulk).await);
         }
         assert_eq!(Instant::now(), start);
         let next = {
             let limiter = limiter.clone();
             tokio::spawn(async move {
-                let _permit = limiter.acquire(key(1)).await;
+                let _permit = limiter.acquire(key(1), Priority::Bulk).await;
                 Instant::now()
             })
         };
@@ -527,12 +539,12 @@ mod tests {
         let limiter = limiter(N as u32, 10);
         let start = Instant::now();
         for _ in 0..N {
-            let permit = limiter.acquire(key(1)).await;
+            let permit = limiter.acquire(key(1), Priority::Bulk).await;
             tokio::time::sleep(Duration::from_millis(4)).await;
             permit.finish();
         }
         // The first was sent at 0 and answered within the margin: its entry stays at 0.
-        let _ = limiter.acquire(key(1)).await;
+        let _ = limiter.acquire(key(1), Priority::Bulk).await;
         assert_eq!(Instant::now() - start, Duration::from_millis(1010));
     }
 
@@ -541,7 +553,7 @@ mod tests {
         let limiter = limiter(N as u32, 10);
         // Answers after 40 ms, for long enough that the token's floor is close to 40 ms.
         for _ in 0..200 {
-            let permit = limiter.acquire(key(1)).await;
+            let permit = limiter.acquire(key(1), Priority::Bulk).await;
             tokio::time::sleep(Duration::from_millis(40)).await;
             permit.finish();
         }
@@ -549,7 +561,7 @@ mod tests {
         let batch = Instant::now();
         let mut permits = Vec::new();
         for _ in 0..N {
-            permits.push(limiter.acquire(key(1)).await);
+            permits.push(limiter.acquire(key(1), Priority::Bulk).await);
         }
         assert_eq!(Instant::now(), batch);
         let slow = permits.remove(0);
@@ -559,7 +571,7 @@ mod tests {
         slow.finish();
         // 240 ms where ~40 is usual: ~200 ms may have been on the way there, 10 of which the
         // margin covers, so the slow one's entry moves ~190 ms.
-        let _ = limiter.acquire(key(1)).await;
+        let _ = limiter.acquire(key(1), Priority::Bulk).await;
         let waited = Instant::now() - batch;
         assert!(
             waited >= Duration::from_millis(1200) && waited <= Duration::from_millis(1201),
@@ -607,6 +619,203 @@ mod tests {
         hammer(&limiter, key(200), 1, 1).await;
         assert_eq!(limiter.tracked(), 1);
         assert!(limiter.smoother.len() <= 1, "{}", limiter.smoother.len());
+    }
+
+    /// Admissions on one token, in the order they happened: (who, when).
+    type Log = Arc<Mutex<Vec<(String, Instant)>>>;
+
+    /// A caller sending one request on `key` in `priority`'s lane, logged as `who`.
+    fn one_caller(
+        limiter: &Arc<Limiter>,
+        log: &Log,
+        key: TokenKey,
+        priority: Priority,
+        who: String,
+    ) -> tokio::task::JoinHandle<()> {
+        let limiter = limiter.clone();
+        let log = log.clone();
+        tokio::spawn(async move {
+            let permit = limiter.acquire(key, priority).await;
+            log.lock().unwrap().push((who, Instant::now()));
+            permit.finish();
+        })
+    }
+
+    /// 60 bulk callers on key 1, queued in the order of their names (`b0`..`b59`).
+    async fn saturate(limiter: &Arc<Limiter>, log: &Log) -> Vec<tokio::task::JoinHandle<()>> {
+        let tasks = (0..60)
+            .map(|i| one_caller(limiter, log, key(1), Priority::Bulk, format!("b{i}")))
+            .collect();
+        // Let each of them reach the gate (the test runtime polls them in spawn order).
+        tokio::task::yield_now().await;
+        tasks
+    }
+
+    fn names(log: &Log) -> Vec<String> {
+        log.lock()
+            .unwrap()
+            .iter()
+            .map(|(who, _)| who.clone())
+            .collect()
+    }
+
+    fn admitted(log: &Log, who: &str) -> (usize, Instant) {
+        let log = log.lock().unwrap();
+        let index = log.iter().position(|(w, _)| w == who).expect("admitted");
+        (index, log[index].1)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_customer_passes_before_the_bulk_callers_queued_before_it() {
+        let limiter = limiter(5, 10);
+        let log = Log::default();
+        let mut tasks = saturate(&limiter, &log).await;
+        // Between two slots (one per 1/30 s after the burst of 5): a bulk caller holds the
+        // gate, asleep until the next slot.
+        tokio::time::sleep(Duration::from_millis(210)).await;
+        let before = log.lock().unwrap().len();
+        assert!((5..15).contains(&before), "{before}");
+        let arrived = Instant::now();
+        tasks.push(one_caller(
+            &limiter,
+            &log,
+            key(1),
+            Priority::Customer,
+            "customer".into(),
+        ));
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let (index, at) = admitted(&log, "customer");
+        assert_eq!(index, before, "the very next one: {:?}", names(&log));
+        let period = Duration::from_secs(1) / N as u32;
+        assert!(
+            at - arrived <= period + Duration::from_millis(1),
+            "{:?}",
+            at - arrived
+        );
+        // The bulk lane kept its order, the one that stepped back included.
+        let bulk: Vec<String> = names(&log)
+            .into_iter()
+            .filter(|w| w != "customer")
+            .collect();
+        let expected: Vec<String> = (0..60).map(|i| format!("b{i}")).collect();
+        assert_eq!(bulk, expected);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn customers_keep_their_arrival_order() {
+        let limiter = limiter(5, 10);
+        let log = Log::default();
+        let mut tasks = saturate(&limiter, &log).await;
+        tokio::time::sleep(Duration::from_millis(210)).await;
+        let before = log.lock().unwrap().len();
+        for i in 0..5 {
+            let who = format!("c{i}");
+            tasks.push(one_caller(&limiter, &log, key(1), Priority::Customer, who));
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let names = names(&log);
+        let expected: Vec<String> = (0..5).map(|i| format!("c{i}")).collect();
+        assert_eq!(names[before..before + 5], expected, "{names:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn mixed_lanes_keep_the_cap_and_the_rate() {
+        let limiter = limiter(5, 10);
+        let start = Instant::now();
+        let callers = (0..20).map(|i| {
+            let limiter = limiter.clone();
+            let priority = if i % 2 == 0 {
+                Priority::Customer
+            } else {
+                Priority::Bulk
+            };
+            tokio::spawn(async move {
+                let mut sent = Vec::new();
+                for _ in 0..15 {
+                    let permit = limiter.acquire(key(1), priority).await;
+                    sent.push(Instant::now());
+                    permit.finish();
+                }
+                sent
+            })
+        });
+        let callers: Vec<_> = callers.collect();
+        let mut sent = Vec::new();
+        for caller in callers {
+            sent.extend(caller.await.unwrap());
+        }
+        assert_eq!(sent.len(), 300);
+        assert_eq!(max_in_window(&mut sent, Duration::from_secs(1)), N);
+        assert_eq!(max_in_window(&mut sent, Duration::from_millis(1010)), N);
+        // The same time as one lane alone (`many_callers_on_one_token_never_exceed_…`).
+        let took = *sent.last().unwrap() - start;
+        assert!(
+            took >= Duration::from_millis(9 * 1010 + 800)
+                && took <= Duration::from_millis(9 * 1010 + 900),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_customer_wait_does_not_block_the_bulk_callers() {
+        let limiter = limiter(5, 10);
+        let log = Log::default();
+        let tasks = saturate(&limiter, &log).await;
+        tokio::time::sleep(Duration::from_millis(210)).await;
+        // c0 takes the next slot; c1 then holds the gate, asleep until the slot after; c2
+        // waits behind it. c1 and c2 give up before that slot, c2 (queued) first.
+        let customers: Vec<_> = (0..3)
+            .map(|i| one_caller(&limiter, &log, key(1), Priority::Customer, format!("c{i}")))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(35)).await;
+        assert_eq!(names(&log).last().unwrap(), "c0");
+        {
+            let state = limiter.state_of(key(1));
+            let lanes = state.gate.lanes.lock().unwrap();
+            // Every bulk caller not yet through waits in its lane, so c1 holds the gate.
+            let bulk_through = log.lock().unwrap().len() - 1;
+            assert!(lanes.holder.is_some());
+            assert_eq!(
+                lanes.waiting[Priority::Bulk.lane()].len(),
+                60 - bulk_through
+            );
+            assert_eq!(lanes.waiting[Priority::Customer.lane()].len(), 1);
+        }
+        customers[2].abort();
+        tokio::task::yield_now().await;
+        customers[1].abort();
+        let cancelled = Instant::now();
+        let before = log.lock().unwrap().len();
+        for task in tasks {
+            // A wedged gate would leave them waiting forever: fail instead of hanging.
+            tokio::time::timeout(Duration::from_secs(60), task)
+                .await
+                .expect("the gate is wedged")
+                .unwrap();
+        }
+        let names = names(&log);
+        assert_eq!(names.iter().filter(|w| w.starts_with('c')).count(), 1);
+        // The next bulk caller took the slot c1 gave up.
+        let (_, next) = admitted(&log, &format!("b{}", before - 1));
+        let period = Duration::from_secs(1) / N as u32;
+        assert!(next - cancelled <= period, "{:?}", next - cancelled);
+        // Nothing left behind: the gate is free, and an idle token passes at once later.
+        {
+            let state = limiter.state_of(key(1));
+            let lanes = state.gate.lanes.lock().unwrap();
+            assert!(lanes.holder.is_none());
+            assert!(lanes.waiting.iter().all(VecDeque::is_empty));
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let quiet = Instant::now();
+        let _ = limiter.acquire(key(1), Priority::Customer).await;
+        let _ = limiter.acquire(key(1), Priority::Bulk).await;
+        assert_eq!(Instant::now(), quiet);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 mod accounts;
 mod channels;
+mod claim;
+mod lanes;
 mod queue;
 mod sent;
 
@@ -18,7 +20,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use accounts::{Account, ConnectedAccount};
 pub use channels::{secret_eq, Channel, ChannelId, NewChannel};
 pub use queue::now_ms;
-pub use queue::{ClaimedJob, JobKind, NewJob, QueueStats};
+pub use queue::{ClaimedJob, JobKind, NewJob, QueueStats, Settlement};
 pub use sent::SentPart;
 
 use crate::crypto::Cipher;
@@ -66,7 +68,12 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     cipher: Cipher,
+    /// How long after a customer's message replies into that chat go before cold sends (ms).
+    warm_ms: i64,
 }
+
+/// `queue.warm_chat_minutes`' default, for a store made without settings.
+const DEFAULT_WARM_MS: i64 = 15 * 60 * 1000;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -123,7 +130,14 @@ impl Store {
             pool,
             backend,
             cipher,
+            warm_ms: DEFAULT_WARM_MS,
         })
+    }
+
+    /// How long a customer's message keeps the replies into its chat ahead of cold sends.
+    pub fn with_warm_chat(mut self, window: Duration) -> Self {
+        self.warm_ms = window.as_millis().min(i64::MAX as u128) as i64;
+        self
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

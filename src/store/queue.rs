@@ -1,18 +1,44 @@
 //! The durable queue: every accepted webhook is a `job` row before it is answered, and workers
-//! deliver from here.
+//! deliver from here. Fair by construction: one account's backlog never delays another account,
+//! and a customer's message never waits behind an operator's mailing.
 //!
 //! - **Order.** A job belongs to a *lane* (one chat of one channel, one direction). Only the
 //!   lane's head (its queued job with the smallest `job_id`) can be claimed, and it stays the
 //!   head until it is done or failed, so a lane runs one job at a time, in acceptance order,
-//!   whichever process claims it.
+//!   whichever process claims it. Each lane has a `lane` row holding its head, when the head is
+//!   due (`run_at`) and its class; the row changes in the same transaction as the jobs.
+//! - **Between accounts: round robin over the accounts with due work.** Each account has an
+//!   `account_queue` row whose `due_at` is never later than its earliest due lane. A worker lists
+//!   its leased accounts with `due_at <= now`, then hands its free delivery slots out one account
+//!   at a time, starting after the account served last (`bridge::schedule`), and never gives an
+//!   account more slots than `queue.account_concurrency`: about what its MG token (30 req/s) and
+//!   its bots (30 sends/s) can use, so slots idling in one account's rate limiters cannot starve
+//!   the others. An account with work therefore gets a slot within one round, whatever the other
+//!   accounts have queued: a mailing costs another account nothing but its share of slots.
+//! - **Inside an account: by class, then by due time.** Class 0 is a customer's message (to MG),
+//!   class 1 an operator's reply into a chat whose customer wrote within
+//!   `queue.warm_chat_minutes`, class 2 every other send to the messenger (a mailing, a cold
+//!   chat). A customer's message marks the reply lane of its chat warm (`customer_at`). The class
+//!   is set when a lane gets a new head or is warmed, so a reply lane that stays queued past the
+//!   warm window keeps class 1 until its next head: a bounded favour.
+//! - **Cost flat in the backlog.** A claim reads `account_queue` (accounts with due work), then,
+//!   per account and class, the first rows of the index `lane_next (account_id, class, run_at,
+//!   head_job_id)`;
+//!   finishing a job reads the next head from `job_queued_lane (lane, job_id)`. Nothing scans the
+//!   backlog: 100,000 queued jobs cost a claim what 100 do. An account whose `due_at` proved too
+//!   early gets the exact value back from the same index (`lanes::recompute_due`).
 //! - **Several replicas on one Postgres.** A replica first leases whole accounts
-//!   (`account_lease`), then claims only its accounts' lane heads, under `FOR UPDATE SKIP
-//!   LOCKED` so replicas never wait on each other's rows. One account's jobs are therefore
-//!   delivered by one process at a time, which is what keeps the per-process limiters global:
-//!   the MG client's 30 req/s per token (an account has one token) and Telegram's per-bot and
-//!   per-chat limits (a bot belongs to one account). Leases are renewed by the holder's
-//!   heartbeat; a killed replica's leases run out after `queue.lease_seconds` and another takes
-//!   its accounts over, starting with the job that was in flight.
+//!   (`account_queue.owner`), then claims only its accounts' lane heads, skipping lanes another
+//!   replica is updating (`FOR UPDATE SKIP LOCKED`). One account's jobs are therefore delivered
+//!   by one process at a time, which is what keeps the per-process limiters global: the MG
+//!   client's 30 req/s per token (an account has one token) and Telegram's per-bot and per-chat
+//!   limits (a bot belongs to one account). The round robin is per replica, over its own
+//!   accounts; accounts are spread over replicas by whoever leases them first. A claimed lane's
+//!   `run_at` is its holder's lease end, renewed by the holder's heartbeat: a killed replica's
+//!   lanes and accounts fall due again after `queue.lease_seconds`, and another replica takes
+//!   them over, starting with the job that was in flight. Every transaction takes its rows in one
+//!   order (jobs, then lanes by key, then accounts by id), so replicas' transactions never wait
+//!   on each other in a cycle.
 //! - **SQLite** is one process's database: there are no rival replicas, and start-up frees the
 //!   previous run's leases at once (`release_all_leases`), so a crashed run's in-flight jobs are
 //!   taken up immediately after a restart.
@@ -20,13 +46,15 @@
 //! Times are unix milliseconds here (run_at and leases need finer steps than the seconds used
 //! elsewhere).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::OnceLock;
 
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, Store, StoreError};
+use super::lanes::{LaneTouch, Params};
+use super::{Store, StoreError};
 use crate::domain::AccountId;
 
 /// What a job delivers.
@@ -39,7 +67,7 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Telegram => "telegram",
             Self::Mg => "mg",
@@ -65,6 +93,24 @@ pub struct NewJob {
     pub dedupe_key: Option<String>,
     /// The webhook's body, as received.
     pub payload: String,
+    /// For a customer's message: the lane of the operators' replies into the same chat, which
+    /// it makes warm (replies there go before cold sends).
+    pub warms: Option<String>,
+}
+
+/// How a delivery ended, for `Store::settle_jobs`.
+#[derive(Debug, Clone)]
+pub enum Settlement {
+    /// Delivered: the job is done and its lane moves on.
+    Done { job_id: i64 },
+    /// Reported as failed for good: it leaves its lane.
+    Failed { job_id: i64, error: String },
+    /// To be tried again after `delay_ms`, still at its lane's head.
+    Retry {
+        job_id: i64,
+        delay_ms: i64,
+        error: String,
+    },
 }
 
 /// A job a worker holds the lease of.
@@ -79,43 +125,69 @@ pub struct ClaimedJob {
     pub attempts: i64,
     /// When the webhook was accepted (unix ms).
     pub created_at: i64,
+    /// When the job was due: accepted, or the end of its last backoff (unix ms).
+    pub due_at: i64,
 }
 
-/// Counts for `/metrics`.
+/// Counts for `/metrics`, per direction: index 0 is to MG, 1 to the messenger.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct QueueStats {
-    pub queued: i64,
+    pub queued: [i64; 2],
     pub failed: i64,
+    /// How long the longest-waiting due head has been due (ms), 0 when none is.
+    pub oldest_due_ms: [i64; 2],
+}
+
+impl QueueStats {
+    pub fn queued_total(&self) -> i64 {
+        self.queued.iter().sum()
+    }
 }
 
 /// Rows per INSERT: well under SQLite's and Postgres's bound-parameter limits.
 const INSERT_CHUNK: usize = 200;
 
 impl Store {
-    /// Stores the jobs atomically (durable when this returns) and returns how many were new;
-    /// jobs whose `dedupe_key` is already stored are skipped.
+    /// Stores the jobs atomically (durable when this returns) with their lanes' new heads, and
+    /// returns how many were new; jobs whose `dedupe_key` is already stored are skipped.
     pub async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<u64, StoreError> {
         let now = now_ms();
-        // One INSERT is atomic by itself: a batch that fits one needs no BEGIN/COMMIT (two
-        // round trips fewer on the ingest's hot path).
-        if jobs.len() <= INSERT_CHUNK {
-            return self.insert_jobs(&self.pool, jobs, now).await;
-        }
         let mut tx = self.pool.begin().await?;
+        let mut touches: BTreeMap<&str, LaneTouch> = BTreeMap::new();
         let mut inserted = 0;
         for chunk in jobs.chunks(INSERT_CHUNK) {
-            inserted += self.insert_jobs(&mut *tx, chunk, now).await?;
+            let ids: Vec<i64> = chunk.iter().map(|_| next_job_id()).collect();
+            let stored = self.insert_jobs(&mut *tx, chunk, &ids, now).await?;
+            inserted += stored.len() as u64;
+            for (job, id) in chunk.iter().zip(&ids).filter(|(_, id)| stored.contains(id)) {
+                touches
+                    .entry(job.lane.as_str())
+                    .or_insert_with(|| LaneTouch::new(&job.account_id, job.kind))
+                    .head(*id);
+                if let Some(reply_lane) = &job.warms {
+                    touches
+                        .entry(reply_lane.as_str())
+                        .or_insert_with(|| LaneTouch::new(&job.account_id, JobKind::Mg))
+                        .warm(now);
+                }
+            }
+        }
+        if !touches.is_empty() {
+            self.touch_lanes(&mut tx, &touches, now).await?;
         }
         tx.commit().await?;
         Ok(inserted)
     }
 
+    /// The INSERT of one chunk; returns the ids actually stored (duplicates are not).
     async fn insert_jobs<'c>(
         &self,
         executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
         jobs: &[NewJob],
+        ids: &[i64],
         now: i64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut p = Params::new(self.backend);
         let mut sql = String::from(
             "INSERT INTO job (job_id, account_id, kind, lane, dedupe_key, payload, run_at, created_at) VALUES ",
         );
@@ -123,13 +195,13 @@ impl Store {
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&row_placeholders(self.backend, i, 8));
+            sql.push_str(&p.row(8));
         }
-        sql.push_str(" ON CONFLICT (dedupe_key) DO NOTHING");
+        sql.push_str(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING job_id");
         let mut query = sqlx::query(&sql);
-        for job in jobs {
+        for (job, id) in jobs.iter().zip(ids) {
             query = query
-                .bind(next_job_id())
+                .bind(*id)
                 .bind(job.account_id.as_str())
                 .bind(job.kind.as_str())
                 .bind(job.lane.as_str())
@@ -138,83 +210,16 @@ impl Store {
                 .bind(now)
                 .bind(now);
         }
-        Ok(query.execute(executor).await?.rows_affected())
-    }
-
-    /// Takes (or keeps) the lease of every enabled account with due jobs whose lease is free,
-    /// expired or already ours, and extends our in-flight jobs' leases: the heartbeat.
-    pub async fn renew_leases(&self, owner: &str, lease_ms: i64) -> Result<(), StoreError> {
-        let now = now_ms();
-        let until = now + lease_ms;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO account_lease (account_id, owner, lease_until) \
-             SELECT DISTINCT j.account_id, $1, $2 FROM job j \
-             JOIN account a ON a.account_id = j.account_id AND a.active = 1 AND a.frozen = 0 \
-             WHERE j.state = 'queued' AND j.run_at <= $2 \
-             ON CONFLICT (account_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until \
-             WHERE account_lease.owner = excluded.owner OR account_lease.lease_until < $3",
-        )
-        .bind(owner)
-        .bind(until)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE job SET lease_until = $1 WHERE lease_owner = $2 AND state = 'queued'")
-            .bind(until)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Claims up to `limit` lane heads of our leased, enabled accounts that are due and not
-    /// held by anyone, counting an attempt on each.
-    pub async fn claim_jobs(
-        &self,
-        owner: &str,
-        lease_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<ClaimedJob>, StoreError> {
-        let now = now_ms();
-        // Postgres: rows another replica is claiming right now are skipped, not waited for.
-        // (SQLite has one writer and no such clause.)
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE OF j SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE job SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
-             WHERE state = 'queued' AND lease_until <= $3 AND job_id IN ( \
-               SELECT j.job_id FROM job j \
-               JOIN account_lease l ON l.account_id = j.account_id AND l.owner = $1 AND l.lease_until > $3 \
-               JOIN account a ON a.account_id = j.account_id AND a.active = 1 AND a.frozen = 0 \
-               WHERE j.state = 'queued' AND j.run_at <= $3 AND j.lease_until <= $3 \
-                 AND NOT EXISTS (SELECT 1 FROM job e WHERE e.lane = j.lane AND e.state = 'queued' AND e.job_id < j.job_id) \
-               ORDER BY j.job_id LIMIT $4 {lock}) \
-             RETURNING job_id, account_id, kind, lane, payload, attempts, created_at"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(owner)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut jobs = rows
-            .iter()
-            .map(job_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        // RETURNING gives no order; lanes are independent, but oldest first is fairer.
-        jobs.sort_by_key(|job| job.job_id);
-        Ok(jobs)
+        let rows = query.fetch_all(executor).await?;
+        rows.iter()
+            .map(|row| row.try_get::<i64, _>("job_id").map_err(StoreError::from))
+            .collect()
     }
 
     /// The job was delivered. Returns false when our lease had been lost (someone else may
     /// deliver it again; the receivers' dedupe covers that).
     pub async fn complete_job(&self, job_id: i64, owner: &str) -> Result<bool, StoreError> {
-        self.finish_job(job_id, owner, "done", None).await
+        self.settle_one(owner, Settlement::Done { job_id }).await
     }
 
     /// The job failed for good and was reported; it leaves its lane.
@@ -224,29 +229,9 @@ impl Store {
         owner: &str,
         error: &str,
     ) -> Result<bool, StoreError> {
-        self.finish_job(job_id, owner, "failed", Some(error)).await
-    }
-
-    async fn finish_job(
-        &self,
-        job_id: i64,
-        owner: &str,
-        state: &str,
-        error: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE job SET state = $1, finished_at = $2, lease_owner = NULL, lease_until = 0, \
-             last_error = COALESCE($3, last_error) \
-             WHERE job_id = $4 AND lease_owner = $5 AND state = 'queued'",
-        )
-        .bind(state)
-        .bind(now_ms())
-        .bind(error)
-        .bind(job_id)
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let error = error.to_owned();
+        self.settle_one(owner, Settlement::Failed { job_id, error })
+            .await
     }
 
     /// The job stays at its lane's head and is tried again after `delay_ms`.
@@ -257,86 +242,145 @@ impl Store {
         delay_ms: i64,
         error: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE job SET run_at = $1, lease_owner = NULL, lease_until = 0, last_error = $2 \
-             WHERE job_id = $3 AND lease_owner = $4 AND state = 'queued'",
+        let error = error.to_owned();
+        let settlement = Settlement::Retry {
+            job_id,
+            delay_ms,
+            error,
+        };
+        self.settle_one(owner, settlement).await
+    }
+
+    async fn settle_one(&self, owner: &str, settlement: Settlement) -> Result<bool, StoreError> {
+        Ok(self.settle_jobs(owner, &[settlement]).await?[0])
+    }
+
+    /// Records how each job ended, all in one transaction (one commit for a whole batch of
+    /// deliveries), and moves their lanes on. For each: false when our lease had been lost.
+    /// Rows are taken in one order everywhere (jobs, then lanes sorted, then accounts sorted).
+    pub async fn settle_jobs(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+    ) -> Result<Vec<bool>, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let mut settled = Vec::with_capacity(settlements.len());
+        // lane → (the head that ended, when the lane is due again: None = its next job's time)
+        let mut lanes: BTreeMap<String, (i64, Option<i64>)> = BTreeMap::new();
+        for settlement in settlements {
+            let lane = match settlement {
+                Settlement::Done { job_id } => self
+                    .end_job(&mut tx, *job_id, owner, "done", None, now)
+                    .await?
+                    .map(|lane| (lane, (*job_id, None))),
+                Settlement::Failed { job_id, error } => self
+                    .end_job(&mut tx, *job_id, owner, "failed", Some(error), now)
+                    .await?
+                    .map(|lane| (lane, (*job_id, None))),
+                Settlement::Retry {
+                    job_id,
+                    delay_ms,
+                    error,
+                } => {
+                    let run_at = now + delay_ms;
+                    self.postpone_job(&mut tx, *job_id, owner, run_at, error)
+                        .await?
+                        .map(|lane| (lane, (*job_id, Some(run_at))))
+                }
+            };
+            settled.push(lane.is_some());
+            if let Some((lane, change)) = lane {
+                lanes.insert(lane, change);
+            }
+        }
+        let mut dues = Vec::with_capacity(lanes.len());
+        for (lane, (job_id, retry_at)) in &lanes {
+            let due = match retry_at {
+                None => self.advance_lane(&mut tx, lane, now).await?,
+                Some(run_at) => {
+                    self.reschedule_lane(&mut tx, lane, *job_id, *run_at)
+                        .await?
+                }
+            };
+            dues.extend(due);
+        }
+        self.lower_dues(&mut tx, dues).await?;
+        tx.commit().await?;
+        Ok(settled)
+    }
+
+    /// Marks the job done or failed; returns its lane, or None when our lease had been lost.
+    async fn end_job(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        job_id: i64,
+        owner: &str,
+        state: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let finished = sqlx::query(
+            "UPDATE job SET state = $1, finished_at = $2, lease_owner = NULL, lease_until = 0, \
+             last_error = COALESCE($3, last_error) \
+             WHERE job_id = $4 AND lease_owner = $5 AND state = 'queued' RETURNING lane",
         )
-        .bind(now_ms() + delay_ms)
+        .bind(state)
+        .bind(now)
         .bind(error)
         .bind(job_id)
         .bind(owner)
-        .execute(&self.pool)
+        .fetch_optional(&mut **tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        finished
+            .map(|row| row.try_get("lane").map_err(StoreError::from))
+            .transpose()
     }
 
-    /// Gives our leases back (graceful shutdown): another replica, or our next run, takes the
-    /// accounts over at once instead of after the lease time.
-    pub async fn release_leases(&self, owner: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM account_lease WHERE owner = $1")
-            .bind(owner)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("UPDATE job SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = $1 AND state = 'queued'")
-            .bind(owner)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Leaves the job at its lane's head, to be tried again at `run_at`; returns its lane, or
+    /// None when our lease had been lost.
+    async fn postpone_job(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        job_id: i64,
+        owner: &str,
+        run_at: i64,
+        error: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let retried = sqlx::query(
+            "UPDATE job SET run_at = $1, lease_owner = NULL, lease_until = 0, last_error = $2 \
+             WHERE job_id = $3 AND lease_owner = $4 AND state = 'queued' RETURNING lane",
+        )
+        .bind(run_at)
+        .bind(error)
+        .bind(job_id)
+        .bind(owner)
+        .fetch_optional(&mut **tx)
+        .await?;
+        retried
+            .map(|row| row.try_get("lane").map_err(StoreError::from))
+            .transpose()
     }
 
-    /// Frees every lease. Only for SQLite at start-up: one process uses the file, so any lease
-    /// in it is a previous run's.
-    pub async fn release_all_leases(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM account_lease")
+    /// Deletes jobs finished more than `age_ms` ago (their dedupe keys go with them), and the
+    /// rows of lanes that are empty and no longer warm.
+    pub async fn delete_finished_jobs(&self, age_ms: i64) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let done = sqlx::query("DELETE FROM job WHERE state <> 'queued' AND finished_at < $1")
+            .bind(now - age_ms)
             .execute(&self.pool)
             .await?;
         sqlx::query(
-            "UPDATE job SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL AND state = 'queued'",
+            "DELETE FROM lane WHERE head_job_id IS NULL AND lease_owner IS NULL AND customer_at < $1",
         )
+        .bind(now - self.warm_ms)
         .execute(&self.pool)
         .await?;
-        Ok(())
-    }
-
-    /// Deletes jobs finished more than `age_ms` ago (their dedupe keys go with them).
-    pub async fn delete_finished_jobs(&self, age_ms: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM job WHERE state <> 'queued' AND finished_at < $1")
-            .bind(now_ms() - age_ms)
-            .execute(&self.pool)
-            .await?;
         Ok(done.rows_affected())
     }
-
-    pub async fn queue_stats(&self) -> Result<QueueStats, StoreError> {
-        let row = sqlx::query(
-            "SELECT \
-               COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
-               COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed \
-             FROM job",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(QueueStats {
-            queued: row.try_get("queued")?,
-            failed: row.try_get("failed")?,
-        })
-    }
 }
 
-/// `($1, $2, ...)` for row `row` of a multi-row INSERT on Postgres; `(?, ?, ...)` on SQLite,
-/// which looks numbered parameters up by name, at a cost that grows with their number
-/// (measured: 6 % of the service's CPU at 32-row batches), while `?` binds in order.
-fn row_placeholders(backend: Backend, row: usize, columns: usize) -> String {
-    let each: Vec<String> = (1..=columns)
-        .map(|c| match backend {
-            Backend::Sqlite => "?".to_owned(),
-            Backend::Postgres => format!("${}", row * columns + c),
-        })
-        .collect();
-    format!("({})", each.join(", "))
-}
-
-fn job_from_row(row: &AnyRow) -> Result<ClaimedJob, StoreError> {
+pub(super) fn job_from_row(row: &AnyRow) -> Result<ClaimedJob, StoreError> {
     Ok(ClaimedJob {
         job_id: row.try_get("job_id")?,
         account_id: AccountId::from_stored(row.try_get::<String, _>("account_id")?),
@@ -345,6 +389,7 @@ fn job_from_row(row: &AnyRow) -> Result<ClaimedJob, StoreError> {
         payload: row.try_get("payload")?,
         attempts: row.try_get("attempts")?,
         created_at: row.try_get("created_at")?,
+        due_at: row.try_get("run_at")?,
     })
 }
 

@@ -90,7 +90,7 @@ async fn record_activity(
             );
             if activity.is_enabled() {
                 // Traffic that waited while the account was off flows again now.
-                state.worker.wake.notify_one();
+                state.worker.wake.new_jobs();
                 // Re-activated: bring MG's channels in line, without making the CRM wait.
                 let state = state.clone();
                 tokio::spawn(async move {

@@ -25,6 +25,8 @@ pub struct ChannelEntry {
     pub account_id: AccountId,
     pub webhook_secret: SecretString,
     pub active: bool,
+    /// MG's id of the channel: the operators' replies name it (their lane is keyed by it).
+    pub mg_channel_id: i64,
 }
 
 /// What the MG webhook needs of an account.
@@ -57,6 +59,7 @@ impl Directory {
             account_id: channel.account_id,
             webhook_secret: channel.webhook_secret,
             active: channel.active,
+            mg_channel_id: channel.mg_channel_id,
         });
         keep(&self.channels, webhook_key.to_owned(), entry.clone());
         Ok(Some(entry))

@@ -96,6 +96,9 @@ async fn telegram_update(
         account_id: channel.account_id.clone(),
         kind: JobKind::Telegram,
         lane: format!("tg:{}:{chat_id}", channel.id.as_str()),
+        // The lane the operators' replies to this chat take (see the MG webhook below): they
+        // go before the account's cold sends for a while.
+        warms: Some(format!("mg:{}:{chat_id}", channel.mg_channel_id)),
         dedupe_key: Some(format!(
             "telegram:{}:{}",
             channel.id.as_str(),
@@ -169,6 +172,7 @@ async fn mg_webhook(State(state): State<AppState>, headers: HeaderMap, body: Byt
         kind: JobKind::Mg,
         lane: format!("mg:{mg_channel_id}:{chat}"),
         dedupe_key,
+        warms: None,
         payload: String::from_utf8_lossy(&body).into_owned(),
     };
     match state.ingest.accept(job).await {

@@ -244,10 +244,11 @@ async fn a_replica_takes_over_a_killed_ones_work(db: Db) {
     wait_until(&rig, "a few deliveries", || rig.mg.messages().len() >= 4).await;
     // Kill whichever replica holds the account.
     let pool = sqlx::PgPool::connect(&rig.database.url).await.unwrap();
-    let owner: String = sqlx::query_scalar("SELECT owner FROM account_lease")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let owner: String =
+        sqlx::query_scalar("SELECT owner FROM account_queue WHERE owner IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     pool.close().await;
     if owner.starts_with(&format!("{}-", second.pid())) {
         second.kill();

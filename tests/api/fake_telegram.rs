@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
@@ -37,6 +37,8 @@ pub struct Call {
     pub method: String,
     pub params: Value,
     pub files: Vec<UploadedFile>,
+    /// When the request reached the fake (before its body was read).
+    pub at: Instant,
 }
 
 #[derive(Clone, Debug)]
@@ -289,6 +291,12 @@ impl FakeTelegram {
         self.state().calls.clone()
     }
 
+    /// The calls after the first `from` (a benchmark reads new calls without copying all).
+    pub fn calls_since(&self, from: usize) -> Vec<Call> {
+        let s = self.state();
+        s.calls.get(from..).unwrap_or_default().to_vec()
+    }
+
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
         self.calls()
             .into_iter()
@@ -352,6 +360,7 @@ enum Target {
 }
 
 async fn handle(State(state): State<Shared>, request: Request) -> Response {
+    let at = Instant::now();
     let path = request.uri().path().to_owned();
     let (token, target) = if let Some(rest) = path.strip_prefix("/file/bot") {
         match rest.split_once('/') {
@@ -386,6 +395,7 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
             method: method.clone(),
             params: params.clone(),
             files: files.clone(),
+            at,
         });
         let known = s.bots.contains_key(&token);
         (known, take_failure(&mut s, &target))

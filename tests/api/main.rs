@@ -9,6 +9,7 @@ mod connect;
 mod conversation;
 mod crash;
 mod database;
+mod fairness;
 mod fake_crm;
 mod fake_mg;
 mod fake_telegram;

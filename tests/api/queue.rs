@@ -2,7 +2,7 @@
 //! time in acceptance order, and a dead owner's lease running out.
 
 use mgbridge::domain::AccountId;
-use mgbridge::store::{JobKind, NewJob, Store};
+use mgbridge::store::{ClaimedJob, JobKind, NewJob, Store};
 
 use crate::helpers::{spawn_app_with, Db};
 use crate::on_both_databases;
@@ -14,7 +14,15 @@ fn job(account: &AccountId, lane: &str, key: Option<String>) -> NewJob {
         lane: lane.to_owned(),
         dedupe_key: key,
         payload: "{}".to_owned(),
+        warms: None,
     }
+}
+
+/// What one scheduler round gives `owner`: up to `n` heads of each of its due accounts.
+async fn claim(store: &Store, owner: &str, lease_ms: i64, n: usize) -> Vec<ClaimedJob> {
+    let due = store.due_accounts(owner).await.unwrap();
+    let wants: Vec<(AccountId, usize)> = due.into_iter().map(|a| (a, n)).collect();
+    store.claim_heads(owner, lease_ms, &wants).await.unwrap()
 }
 
 /// A connected account with the service's own worker switched off, so the test alone claims.
@@ -43,7 +51,7 @@ async fn a_large_batch_is_stored_whole_and_deduped(db: Db) {
         job(&account, "lane-1", None),
     ];
     assert_eq!(store.enqueue_jobs(&again).await.unwrap(), 1);
-    assert_eq!(store.queue_stats().await.unwrap().queued, 452);
+    assert_eq!(store.queue_stats().await.unwrap().queued_total(), 452);
 }
 
 async fn a_lane_runs_one_job_at_a_time_in_order(db: Db) {
@@ -60,11 +68,11 @@ async fn a_lane_runs_one_job_at_a_time_in_order(db: Db) {
     store.renew_leases("me", 60_000).await.unwrap();
     let mut order = Vec::new();
     for _ in 0..3 {
-        let claimed = store.claim_jobs("me", 60_000, 10).await.unwrap();
+        let claimed = claim(&store, "me", 60_000, 10).await;
         // Each lane's head only, whatever the limit.
         let lanes: Vec<&str> = claimed.iter().map(|j| j.lane.as_str()).collect();
         assert_eq!(lanes, ["a", "b"]);
-        assert!(store.claim_jobs("me", 60_000, 10).await.unwrap().is_empty());
+        assert!(claim(&store, "me", 60_000, 10).await.is_empty());
         for job in &claimed {
             order.push(job.job_id);
             assert!(store.complete_job(job.job_id, "me").await.unwrap());
@@ -73,7 +81,7 @@ async fn a_lane_runs_one_job_at_a_time_in_order(db: Db) {
     let mut sorted = order.clone();
     sorted.sort();
     assert_eq!(order, sorted, "claimed in acceptance order");
-    assert!(store.claim_jobs("me", 60_000, 10).await.unwrap().is_empty());
+    assert!(claim(&store, "me", 60_000, 10).await.is_empty());
 }
 
 async fn a_dead_owners_leases_run_out(db: Db) {
@@ -83,19 +91,15 @@ async fn a_dead_owners_leases_run_out(db: Db) {
         .await
         .unwrap();
     store.renew_leases("dead", 300).await.unwrap();
-    let held = store.claim_jobs("dead", 300, 10).await.unwrap();
+    let held = claim(&store, "dead", 300, 10).await;
     assert_eq!(held.len(), 1);
     // Another owner gets nothing while the account and the job are leased...
     store.renew_leases("alive", 60_000).await.unwrap();
-    assert!(store
-        .claim_jobs("alive", 60_000, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(claim(&store, "alive", 60_000, 10).await.is_empty());
     // ...and the same job, first in its lane, once the leases ran out.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     store.renew_leases("alive", 60_000).await.unwrap();
-    let taken = store.claim_jobs("alive", 60_000, 10).await.unwrap();
+    let taken = claim(&store, "alive", 60_000, 10).await;
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].job_id, held[0].job_id);
     assert_eq!(taken[0].attempts, 2);
@@ -103,7 +107,71 @@ async fn a_dead_owners_leases_run_out(db: Db) {
     assert!(!store.complete_job(held[0].job_id, "dead").await.unwrap());
 }
 
+fn to_telegram(account: &AccountId, lane: &str) -> NewJob {
+    NewJob {
+        kind: JobKind::Mg,
+        ..job(account, lane, None)
+    }
+}
+
+async fn customers_then_warm_replies_then_cold_sends(db: Db) {
+    let (_app, store, account) = store_with_account(db).await;
+    // A mailing queued first, into cold chats.
+    let mailing: Vec<NewJob> = (0..20)
+        .map(|n| to_telegram(&account, &format!("mg:1:{n}")))
+        .collect();
+    store.enqueue_jobs(&mailing).await.unwrap();
+    // A customer writes in chat 7 (its reply lane becomes warm), then the operator replies
+    // there and into a cold chat.
+    let customer = NewJob {
+        warms: Some("mg:1:700".to_owned()),
+        ..job(&account, "tg:c:700", None)
+    };
+    store.enqueue_jobs(&[customer]).await.unwrap();
+    store
+        .enqueue_jobs(&[
+            to_telegram(&account, "mg:1:700"),
+            to_telegram(&account, "mg:1:900"),
+        ])
+        .await
+        .unwrap();
+    store.renew_leases("me", 60_000).await.unwrap();
+    let lanes: Vec<String> = claim(&store, "me", 60_000, 3)
+        .await
+        .into_iter()
+        .map(|j| j.lane)
+        .collect();
+    // The customer's message, the warm reply, then the oldest of the cold sends.
+    assert_eq!(lanes, ["tg:c:700", "mg:1:700", "mg:1:0"]);
+}
+
+async fn a_retried_head_waits_and_its_account_is_not_due_meanwhile(db: Db) {
+    let (_app, store, account) = store_with_account(db).await;
+    store
+        .enqueue_jobs(&[job(&account, "a", None), job(&account, "a", None)])
+        .await
+        .unwrap();
+    store.renew_leases("me", 60_000).await.unwrap();
+    let held = claim(&store, "me", 60_000, 10).await;
+    assert_eq!(held.len(), 1);
+    assert!(store
+        .retry_job(held[0].job_id, "me", 300, "MG is down")
+        .await
+        .unwrap());
+    // Neither the head nor the job behind it runs before the backoff ends...
+    assert!(claim(&store, "me", 60_000, 10).await.is_empty());
+    assert!(store.due_accounts("me").await.unwrap().is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    // ...and then the same head comes back first.
+    let again = claim(&store, "me", 60_000, 10).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].job_id, held[0].job_id);
+    assert_eq!(again[0].attempts, 2);
+}
+
 on_both_databases!(
+    customers_then_warm_replies_then_cold_sends,
+    a_retried_head_waits_and_its_account_is_not_due_meanwhile,
     a_large_batch_is_stored_whole_and_deduped,
     a_lane_runs_one_job_at_a_time_in_order,
     a_dead_owners_leases_run_out,

@@ -1,7 +1,8 @@
 //! The service as a real child process (`target/.../mgbridge`), for what an in-process
 //! `TestApp` cannot show: being killed with SIGKILL and restarted (the crash test), and resident
 //! memory (the benchmarks, which include this file with `#[path]`). Configured like an operator
-//! would: environment variables only.
+//! would: environment variables only. `MGBRIDGE_BENCH_BIN`, when set, names another binary to
+//! run instead (the benchmarks use it to measure an older build; it applies to tests too).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -143,7 +144,12 @@ fn spawn(env: &[(String, String)], log: &PathBuf) -> Child {
         .append(true)
         .open(log)
         .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_mgbridge"))
+    // A benchmark may run another build (`MGBRIDGE_BENCH_BIN=/path/to/mgbridge`, to compare
+    // two versions side by side); otherwise the binary cargo built with this crate.
+    let binary = std::env::var_os("MGBRIDGE_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mgbridge")));
+    Command::new(binary)
         .arg("serve")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
