@@ -92,12 +92,18 @@ impl Worker {
         // claiming, at most every LEASE_AGAIN so an ingest burst does not turn into a lease
         // write per commit.
         let mut lease_wanted = true;
+        let mut last_lease = tokio::time::Instant::now();
         while !*stop.borrow() {
             lease_wanted |= self.wake.take_new_jobs();
-            let since = last_heartbeat.map(|at| at.elapsed());
-            if since.is_none_or(|t| t >= heartbeat || (lease_wanted && t >= LEASE_AGAIN)) {
+            if last_heartbeat.is_none_or(|at| at.elapsed() >= heartbeat) {
                 self.heartbeat(lease_ms, &mut last_heartbeat).await;
                 lease_wanted = false;
+            } else if lease_wanted && last_lease.elapsed() >= LEASE_AGAIN {
+                last_lease = tokio::time::Instant::now();
+                lease_wanted = false;
+                if let Err(e) = self.store.take_leases(&self.owner, lease_ms).await {
+                    tracing::error!(error = %e, "taking queue leases failed");
+                }
             }
             if last_janitor.elapsed() >= Duration::from_secs(600) {
                 last_janitor = tokio::time::Instant::now();
@@ -172,7 +178,9 @@ impl Worker {
             self.store.claim_heads(&self.owner, lease_ms, &wants).await
         };
         round.await.unwrap_or_else(|e: StoreError| {
-            tracing::error!(error = %e, "claiming jobs failed");
+            // The database's own words (no parameters, so no secrets): busy, gone, …
+            let cause = std::error::Error::source(&e).map(|c| c.to_string());
+            tracing::error!(error = %e, cause = cause.as_deref().unwrap_or(""), "claiming jobs failed");
             Vec::new()
         })
     }

@@ -214,19 +214,48 @@ impl Store {
             .collect()
     }
 
-    /// The heartbeat: takes (or keeps) the lease of every enabled account with due work whose
-    /// lease is free, expired or already ours, and extends the leases of the lanes we hold.
+    /// The heartbeat: extends the leases of the lanes we hold, then takes (or keeps) the
+    /// accounts with due work (`take_leases`).
     pub async fn renew_leases(&self, owner: &str, lease_ms: i64) -> Result<(), StoreError> {
-        let now = now_ms();
-        let until = now + lease_ms;
+        let until = now_ms() + lease_ms;
         let mut tx = self.pool.begin().await?;
-        // Lanes first, then accounts in account order (Postgres locks them in the subquery's
-        // order), as in every transaction here: no two wait on each other in a cycle.
-        sqlx::query("UPDATE lane SET run_at = $1 WHERE lease_owner = $2")
-            .bind(until)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
+        // Lanes first and in key order, then accounts in id order, as in every transaction
+        // here: no two wait on each other in a cycle (Postgres locks rows in the subquery's
+        // order).
+        let lock = match self.backend {
+            Backend::Postgres => "ORDER BY lane FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        sqlx::query(&format!(
+            "UPDATE lane SET run_at = $1 WHERE lane IN \
+             (SELECT lane FROM lane WHERE lease_owner = $2 {lock})"
+        ))
+        .bind(until)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        self.lease_accounts(&mut tx, owner, until).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes (or keeps) the lease of every enabled account with due work whose lease is free,
+    /// expired or already ours: right after new jobs were stored, so their accounts need not
+    /// wait for the heartbeat. Cheap: it touches only accounts with due work.
+    pub async fn take_leases(&self, owner: &str, lease_ms: i64) -> Result<(), StoreError> {
+        let until = now_ms() + lease_ms;
+        let mut tx = self.pool.begin().await?;
+        self.lease_accounts(&mut tx, owner, until).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn lease_accounts(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        owner: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
         let lock = match self.backend {
             Backend::Postgres => "ORDER BY account_id FOR UPDATE",
             Backend::Sqlite => "",
@@ -240,10 +269,9 @@ impl Store {
         ))
         .bind(owner)
         .bind(until)
-        .bind(now)
-        .execute(&mut *tx)
+        .bind(now_ms())
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
