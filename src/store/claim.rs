@@ -80,6 +80,9 @@ impl Store {
                 chosen.extend(theirs);
             }
         }
+        if chosen.is_empty() && short.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.pool.begin().await?;
         let held = self
             .hold_lanes(&mut tx, owner, &chosen, now, lease_ms)
