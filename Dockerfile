@@ -9,6 +9,7 @@ COPY Cargo.toml Cargo.lock ./
 # (Cargo.toml names bench targets, so stand-in files must exist for the manifest to load.)
 RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && echo 'fn main() {}' > benches/mg_rate.rs && echo 'fn main() {}' > benches/bridge.rs \
+    && mkdir benches/fair && echo 'fn main() {}' > benches/fair/main.rs \
     && cargo build --release --locked --bin mgbridge \
     && rm -rf src benches
 COPY src src
