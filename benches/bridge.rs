@@ -72,7 +72,7 @@ use fake_telegram::FakeTelegram;
 use load::{clients, json_headers, message_sent, post_all, telegram_update, Target, TG_OK};
 use procfs::{machine_notes, process_cpu_ns, SystemCpu};
 use service_process::{connect_and_add_bot, ServiceProcess};
-use setup::{bench_env, db_name, dbs_from_env, env_usize, ms, postgres_admin, postgres_check};
+use setup::{bench_env, db_name, dbs_from_env, env_usize, ms, postgres_admin, postgres_rows_run};
 /// Private chats the ingest load is spread over.
 const INGEST_CHATS: i64 = 1_000;
 /// Chats of the end-to-end run.
@@ -751,19 +751,7 @@ fn main() {
          {E2E_CHATS} chats; service database.max_connections = {} (MGBRIDGE__DATABASE__MAX_CONNECTIONS)",
         settings.database.max_connections
     );
-    let postgres = if dbs.contains(&Db::Postgres) {
-        let check = load_rt.block_on(postgres_check(&admin));
-        match &check {
-            Ok(notes) => println!("Postgres: {notes}"),
-            Err(e) => println!(
-                "SKIPPED: Postgres rows: {} is unreachable ({e}); set MGBRIDGE_BENCH_POSTGRES_URL",
-                mgbridge::config::redact_url_password(&admin)
-            ),
-        }
-        check.is_ok()
-    } else {
-        false
-    };
+    let postgres = postgres_rows_run(&load_rt, &dbs, &admin);
     println!("SQLite: journal_mode=WAL, synchronous=FULL (set by the service)");
     println!();
 

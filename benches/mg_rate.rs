@@ -20,6 +20,8 @@
 
 #[path = "../tests/api/fake_mg.rs"]
 mod fake_mg;
+#[path = "common/procfs.rs"]
+mod procfs;
 #[path = "common/rate.rs"]
 mod rate;
 #[path = "common/threads.rs"]
@@ -70,7 +72,7 @@ impl Cpu {
         let after_name = &stat[stat.rfind(')').unwrap() + 2..];
         let fields: Vec<&str> = after_name.split_whitespace().collect();
         let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        cpu.process = ticks * 1_000_000_000 / clock_ticks_per_second();
+        cpu.process = ticks * 1_000_000_000 / procfs::clock_ticks_per_second();
         cpu
     }
 
@@ -81,15 +83,6 @@ impl Cpu {
             process: self.process - before.process,
         }
     }
-}
-
-fn clock_ticks_per_second() -> u64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
-        .unwrap_or(100)
 }
 
 /// What the receiver saw of one token.

@@ -64,6 +64,22 @@ pub fn db_name(db: Db) -> &'static str {
     }
 }
 
+/// Whether the Postgres rows run: prints the server's settings, or why its rows are skipped.
+pub fn postgres_rows_run(rt: &tokio::runtime::Runtime, dbs: &[Db], admin: &str) -> bool {
+    if !dbs.contains(&Db::Postgres) {
+        return false;
+    }
+    let check = rt.block_on(postgres_check(admin));
+    match &check {
+        Ok(notes) => println!("Postgres: {notes}"),
+        Err(e) => println!(
+            "SKIPPED: Postgres rows: {} is unreachable ({e}); set MGBRIDGE_BENCH_POSTGRES_URL",
+            mgbridge::config::redact_url_password(admin)
+        ),
+    }
+    check.is_ok()
+}
+
 /// The server's durability settings when Postgres answers, else why not.
 pub async fn postgres_check(admin: &str) -> Result<String, String> {
     let connect = sqlx::PgConnection::connect(admin);

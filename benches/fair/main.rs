@@ -107,7 +107,9 @@ use latency::duration_ms;
 use mailing::mailing;
 use procfs::machine_notes;
 use rig::DISTURBANCE;
-use setup::{db_name, dbs_from_env, env_f64, env_list, env_usize, postgres_admin, postgres_check};
+use setup::{
+    db_name, dbs_from_env, env_f64, env_list, env_usize, postgres_admin, postgres_rows_run,
+};
 
 struct Knobs {
     scenarios: Vec<String>,
@@ -236,19 +238,7 @@ fn main() {
         k.connections,
         if k.analyze { "yes (MGBRIDGE_FAIR_ANALYZE=0 leaves it to autovacuum)" } else { "no, left to autovacuum" }
     );
-    let postgres = if dbs.contains(&Db::Postgres) {
-        let check = load_rt.block_on(postgres_check(&admin));
-        match &check {
-            Ok(notes) => println!("Postgres: {notes}"),
-            Err(e) => println!(
-                "SKIPPED: Postgres rows: {} is unreachable ({e}); set MGBRIDGE_BENCH_POSTGRES_URL",
-                mgbridge::config::redact_url_password(&admin)
-            ),
-        }
-        check.is_ok()
-    } else {
-        false
-    };
+    let postgres = postgres_rows_run(&load_rt, &dbs, &admin);
     println!();
     let runnable: Vec<Db> = dbs
         .iter()

@@ -14,7 +14,7 @@ use crate::on_both_databases;
 
 const CHAT: i64 = 4_200_000_001;
 
-fn text_update(update_id: i64, chat_id: i64, message_id: i64, text: &str) -> Value {
+pub(crate) fn text_update(update_id: i64, chat_id: i64, message_id: i64, text: &str) -> Value {
     json!({
         "update_id": update_id,
         "message": {
@@ -27,7 +27,7 @@ fn text_update(update_id: i64, chat_id: i64, message_id: i64, text: &str) -> Val
     })
 }
 
-fn operator_message(bridge: &Bridge, id: i64, chat: i64, text: &str) -> Value {
+pub(crate) fn operator_message(bridge: &Bridge, id: i64, chat: i64, text: &str) -> Value {
     json!({
         "type": "message_sent",
         "meta": {"timestamp": 1_790_000_000},

@@ -5,8 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-
+use crate::bridge::{operator_message, text_update};
 use crate::fake_crm::FakeCrm;
 use crate::helpers::{spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
@@ -16,31 +15,6 @@ const MAILING: i64 = 300;
 const MAILING_CHATS: i64 = 5_000_000_000;
 const SECOND_MG_TOKEN: &str = "b2a1908f7e6d5c4b3a26f2c1d0e9b8a7f6e5d4c3";
 const SECOND_BOT_TOKEN: &str = "6112345678:AAHb9zX-2mMlrw_5YdC8nEq3tIs0uVf7RpK";
-
-fn customer_text(update_id: i64, chat_id: i64, text: &str) -> Value {
-    json!({
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "from": {"id": chat_id, "is_bot": false, "first_name": "Ann"},
-            "chat": {"id": chat_id, "type": "private", "first_name": "Ann"},
-            "date": 1_790_000_000,
-            "text": text
-        }
-    })
-}
-
-fn operator_text(bridge: &Bridge, id: i64, chat: i64, text: &str) -> Value {
-    json!({
-        "type": "message_sent",
-        "meta": {"timestamp": 1_790_000_000},
-        "data": {
-            "id": id, "channel_id": bridge.mg_channel_id,
-            "external_chat_id": chat.to_string(), "external_user_id": chat.to_string(),
-            "type": "text", "content": text
-        }
-    })
-}
 
 /// Account B: its own CRM origin and MG token, its own bot, on the same service and fake MG.
 async fn connect_second_account(app: &TestApp) -> (Bridge, FakeCrm) {
@@ -79,7 +53,7 @@ async fn connect_second_account(app: &TestApp) -> (Bridge, FakeCrm) {
 /// Account A's operators send the mailing; returns once every webhook is answered (stored).
 async fn start_mailing(app: &TestApp, a: &Bridge) {
     for n in 0..MAILING {
-        let hook = operator_text(a, 10_000 + n, MAILING_CHATS + n, "Sale!");
+        let hook = operator_message(a, 10_000 + n, MAILING_CHATS + n, "Sale!");
         let answer = app.post_mg_webhook(&a.client_id, &hook).await;
         assert_eq!(answer.status(), 200);
     }
@@ -112,7 +86,7 @@ async fn another_accounts_customer_is_not_held_up_by_a_mailing(db: Db) {
     start_mailing(&app, &a).await;
     let posted = Instant::now();
     let answer = app
-        .post_telegram_update(&b, &customer_text(1, 77, "where is my order?"))
+        .post_telegram_update(&b, &text_update(1, 77, 1, "where is my order?"))
         .await;
     assert_eq!(answer.status(), 200);
     let (took, mailing_done) = arrival_at_mg(&app, "where is my order?", posted).await;
@@ -142,17 +116,17 @@ async fn a_customer_and_a_warm_reply_go_before_the_same_accounts_mailing(db: Db)
     let (app, a) = spawn_bridge(db).await;
     // A customer wrote before the mailing: replies into that chat are warm.
     let warm_chat = 88;
-    app.post_telegram_update(&a, &customer_text(1, warm_chat, "is it in stock?"))
+    app.post_telegram_update(&a, &text_update(1, warm_chat, 1, "is it in stock?"))
         .await;
     arrival_at_mg(&app, "is it in stock?", Instant::now()).await;
     start_mailing(&app, &a).await;
 
     let posted = Instant::now();
     let answer = app
-        .post_telegram_update(&a, &customer_text(2, 99, "hello?"))
+        .post_telegram_update(&a, &text_update(2, 99, 2, "hello?"))
         .await;
     assert_eq!(answer.status(), 200);
-    let reply = operator_text(&a, 1, warm_chat, "yes, it is");
+    let reply = operator_message(&a, 1, warm_chat, "yes, it is");
     assert_eq!(
         app.post_mg_webhook(&a.client_id, &reply).await.status(),
         200
