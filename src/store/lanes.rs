@@ -255,13 +255,18 @@ impl Store {
             let entry = earliest.entry(account).or_insert(at);
             *entry = (*entry).min(at);
         }
+        // The condition is in SET, not WHERE, so the row is always written and thus locked on
+        // Postgres even when its bound is already low enough. A `recompute_due` running
+        // meanwhile then waits for this commit and reads our lane change; with the condition in
+        // WHERE it could read the lane before it, and raise the bound past it for good.
         for (account, at) in earliest {
             sqlx::query(
-                "UPDATE account_queue SET due_at = $1 WHERE account_id = $2 AND (due_at IS NULL OR due_at > $3)",
+                "UPDATE account_queue SET due_at = CASE WHEN due_at IS NULL OR due_at > $1 \
+                 THEN $2 ELSE due_at END WHERE account_id = $3",
             )
             .bind(at)
-            .bind(account)
             .bind(at)
+            .bind(account)
             .execute(&mut **tx)
             .await?;
         }
@@ -285,10 +290,14 @@ impl Store {
                 .fetch_optional(&mut **tx)
                 .await?;
         }
-        // One MIN per class walks lane_next's first entry for each (an index probe each).
+        // One MIN per class walks lane_next's first entry for each (an index probe each). One
+        // statement that writes: on SQLite it takes the write lock before it reads, where a
+        // SELECT then an UPDATE would fail with "database is locked" if another writer
+        // committed in between.
         let per_class = |c: i64| {
             format!(
-                "(SELECT MIN(run_at) FROM lane WHERE account_id = $1 AND class = {c} AND head_job_id IS NOT NULL)"
+                "SELECT MIN(run_at) AS due FROM lane \
+                 WHERE account_id = $1 AND class = {c} AND head_job_id IS NOT NULL"
             )
         };
         let (a, b, c) = (
@@ -296,19 +305,14 @@ impl Store {
             per_class(CLASS_WARM_REPLY),
             per_class(CLASS_COLD_SEND),
         );
-        let row = sqlx::query(&format!("SELECT {a} AS a, {b} AS b, {c} AS c"))
-            .bind(account)
-            .fetch_one(&mut **tx)
-            .await?;
-        let due = ["a", "b", "c"]
-            .iter()
-            .filter_map(|name| row.try_get::<Option<i64>, _>(*name).ok().flatten())
-            .min();
-        sqlx::query("UPDATE account_queue SET due_at = $1 WHERE account_id = $2")
-            .bind(due)
-            .bind(account)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE account_queue SET due_at = \
+             (SELECT MIN(due) FROM ({a} UNION ALL {b} UNION ALL {c}) AS heads) \
+             WHERE account_id = $1"
+        ))
+        .bind(account)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 }

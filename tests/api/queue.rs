@@ -169,9 +169,56 @@ async fn a_retried_head_waits_and_its_account_is_not_due_meanwhile(db: Db) {
     assert_eq!(again[0].attempts, 2);
 }
 
+/// A retry settling while a claim round finds its lane still held: whichever commits first,
+/// the account stays due for the retried head. (A retry that found the bound already low
+/// once left it unlocked, a claim raised it to the old lease's end, and the chat stopped.)
+async fn a_retry_racing_a_claim_keeps_its_account_due(db: Db) {
+    let (_app, store, account) = store_with_account(db).await;
+    store.renew_leases("me", 60_000).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let mut rounds = 0;
+    while rounds < 20 || (rounds < 300 && std::time::Instant::now() < deadline) {
+        rounds += 1;
+        let lane = format!("chat-{rounds}");
+        store
+            .enqueue_jobs(&[job(&account, &lane, None)])
+            .await
+            .unwrap();
+        store.take_leases("me", 60_000).await.unwrap();
+        let held = claim(&store, "me", 60_000, 10).await;
+        assert_eq!(held.len(), 1, "round {rounds}");
+        // A message behind the one in flight lowers the account's bound to now.
+        store
+            .enqueue_jobs(&[job(&account, &lane, None)])
+            .await
+            .unwrap();
+        let (retried, claimed) = tokio::join!(
+            store.retry_job(held[0].job_id, "me", 0, "MG is down"),
+            claim(&store, "me", 60_000, 10),
+        );
+        assert!(retried.unwrap());
+        let mut got = claimed;
+        if got.is_empty() {
+            assert!(
+                store.due_accounts("me").await.unwrap().contains(&account),
+                "round {rounds}: the retried head is due, its account is not"
+            );
+            got = claim(&store, "me", 60_000, 10).await;
+        }
+        assert_eq!(got.len(), 1, "round {rounds}");
+        assert_eq!(got[0].job_id, held[0].job_id);
+        // Finish the lane so the next round starts from an idle account.
+        assert!(store.complete_job(got[0].job_id, "me").await.unwrap());
+        let next = claim(&store, "me", 60_000, 10).await;
+        assert_eq!(next.len(), 1, "round {rounds}");
+        assert!(store.complete_job(next[0].job_id, "me").await.unwrap());
+    }
+}
+
 on_both_databases!(
     customers_then_warm_replies_then_cold_sends,
     a_retried_head_waits_and_its_account_is_not_due_meanwhile,
+    a_retry_racing_a_claim_keeps_its_account_due,
     a_large_batch_is_stored_whole_and_deduped,
     a_lane_runs_one_job_at_a_time_in_order,
     a_dead_owners_leases_run_out,
