@@ -195,6 +195,7 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
     let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4());
     let worker = Worker {
         settler: worker::settler(store.clone(), owner.clone()),
+        recovery: Default::default(),
         store: store.clone(),
         mg_for_customers: mg.for_customers(),
         mg: mg.clone(),

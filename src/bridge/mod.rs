@@ -2,7 +2,8 @@
 //! account, its Telegram bots as MessageGateway channels, and the message bridge itself:
 //! webhooks are accepted into a durable queue (`ingest`), and workers (`worker`) deliver each
 //! job through `inbound` (Telegram → MG) or `outbound` (MG → Telegram), sharing their slots
-//! fairly between accounts (`schedule`).
+//! fairly between accounts (`schedule`) and draining
+//! a backlog at once when a peer that was down answers again (`recovery`).
 
 pub mod avatar;
 pub mod channel_settings;
@@ -15,6 +16,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod mg_access;
 pub mod outbound;
+pub mod recovery;
 pub mod schedule;
 pub mod telegram_rate;
 pub mod worker;

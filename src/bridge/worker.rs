@@ -2,6 +2,7 @@
 //! `inbound` or `outbound`, and settles it: done, retried later with backoff, or reported as
 //! failed. One loop per process, up to `queue.concurrency` deliveries at a time.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::bridge::delivery::{Delivery, DeliveryError};
 use crate::bridge::group_commit::GroupCommit;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
+use crate::bridge::recovery::Recovery;
 use crate::bridge::schedule::{RoundRobin, Wake};
 use crate::bridge::telegram_rate::TelegramRate;
 use crate::bridge::{inbound, outbound};
@@ -44,7 +46,17 @@ pub struct Worker {
     pub metrics: Arc<Metrics>,
     /// Where deliveries' ends are recorded (`settler`).
     pub settler: Settler,
+    /// Lanes backing off, made due again when their peer answers (`recovery`).
+    pub recovery: Recovery,
 }
+
+/// Lanes whose jobs this process is delivering or recording: the heartbeat renews exactly
+/// these (`Store::renew_leases`).
+type InFlight = Arc<Mutex<HashSet<String>>>;
+
+/// Waits between attempts to record a delivery's end while the database is away.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(100);
+const RECORD_RETRY_MAX: Duration = Duration::from_secs(2);
 
 /// Group-commits how deliveries ended (`Store::settle_jobs`).
 pub type Settler = GroupCommit<Settlement, Result<bool, Arc<StoreError>>>;
@@ -86,6 +98,7 @@ impl Worker {
         let shares = Arc::new(Mutex::new(RoundRobin::new(
             self.settings.account_concurrency as usize,
         )));
+        let in_flight: InFlight = Arc::default();
         let mut last_heartbeat: Option<tokio::time::Instant> = None;
         let mut last_janitor = tokio::time::Instant::now();
         // New jobs (or a quiet poll) may belong to accounts we do not lease yet: lease before
@@ -96,7 +109,8 @@ impl Worker {
         while !*stop.borrow() {
             lease_wanted |= self.wake.take_new_jobs();
             if last_heartbeat.is_none_or(|at| at.elapsed() >= heartbeat) {
-                self.heartbeat(lease_ms, &mut last_heartbeat).await;
+                self.heartbeat(lease_ms, &in_flight, &mut last_heartbeat)
+                    .await;
                 lease_wanted = false;
             } else if lease_wanted && last_lease.elapsed() >= LEASE_AGAIN {
                 last_lease = tokio::time::Instant::now();
@@ -112,6 +126,12 @@ impl Worker {
             let claimed = self.claim(&slots, &shares, lease_ms).await;
             let idle = claimed.is_empty();
             for job in claimed {
+                if !in_flight.lock().unwrap().insert(job.lane.clone()) {
+                    // Our own lane, claimed again after its lease lapsed in the store while its
+                    // delivery's end waited to be recorded: that delivery decides the job.
+                    tracing::warn!(job = job.job_id, lane = %job.lane, "a lane in flight was claimed again; left to its delivery");
+                    continue;
+                }
                 let permit = slots
                     .clone()
                     .try_acquire_owned()
@@ -121,9 +141,12 @@ impl Worker {
                     .started(job.kind, crate::store::now_ms() - job.due_at);
                 let worker = self.clone();
                 let shares = shares.clone();
+                let in_flight = in_flight.clone();
+                let stop = stop.clone();
                 tokio::spawn(async move {
-                    let account = job.account_id.clone();
-                    worker.settle(job).await;
+                    let (account, lane) = (job.account_id.clone(), job.lane.clone());
+                    worker.settle(job, &stop).await;
+                    in_flight.lock().unwrap().remove(&lane);
                     shares.lock().unwrap().ended(&account);
                     worker.metrics.ended();
                     drop(permit);
@@ -147,8 +170,14 @@ impl Worker {
         }
     }
 
-    async fn heartbeat(&self, lease_ms: i64, last: &mut Option<tokio::time::Instant>) {
-        match self.store.renew_leases(&self.owner, lease_ms).await {
+    async fn heartbeat(
+        &self,
+        lease_ms: i64,
+        in_flight: &InFlight,
+        last: &mut Option<tokio::time::Instant>,
+    ) {
+        let lanes: Vec<String> = in_flight.lock().unwrap().iter().cloned().collect();
+        match self.store.renew_leases(&self.owner, lease_ms, &lanes).await {
             Ok(()) => *last = Some(tokio::time::Instant::now()),
             Err(e) => tracing::error!(error = %e, "renewing queue leases failed"),
         }
@@ -186,12 +215,16 @@ impl Worker {
     }
 
     /// Delivers one job and records how it ended.
-    async fn settle(&self, job: ClaimedJob) {
+    async fn settle(&self, job: ClaimedJob, stop: &watch::Receiver<bool>) {
         let outcome = self.deliver(&job).await;
         let settled = match outcome {
             Ok(()) => {
                 self.metrics.delivered(job.kind);
-                self.record(Settlement::Done { job_id: job.job_id }).await
+                let settled = self
+                    .record(Settlement::Done { job_id: job.job_id }, stop)
+                    .await;
+                self.hasten_backed_off(&job).await;
+                settled
             }
             Err(DeliveryError::Retry { after, reason }) if !self.out_of_time(&job) => {
                 let delay = after
@@ -199,11 +232,18 @@ impl Worker {
                     .unwrap_or_else(|| self.backoff(job.attempts));
                 tracing::warn!(job = job.job_id, lane = %job.lane, attempt = job.attempts, delay_ms = delay, reason = %reason, "delivery will be retried");
                 self.metrics.retried(job.kind);
-                self.record(Settlement::Retry {
-                    job_id: job.job_id,
-                    delay_ms: delay,
-                    error: reason,
-                })
+                if after.is_none() {
+                    self.recovery
+                        .backed_off(&job.account_id, job.kind, &job.lane, job.job_id);
+                }
+                self.record(
+                    Settlement::Retry {
+                        job_id: job.job_id,
+                        delay_ms: delay,
+                        error: reason,
+                    },
+                    stop,
+                )
                 .await
             }
             Err(DeliveryError::Retry { reason, .. }) => {
@@ -211,11 +251,11 @@ impl Worker {
                     "still failing after {} attempts over {} h: {reason}",
                     job.attempts, self.settings.max_age_hours
                 );
-                self.report_failure(&job, SendingErrorCode::General, &reason)
+                self.report_failure(&job, SendingErrorCode::General, &reason, stop)
                     .await
             }
             Err(DeliveryError::Failed { code, reason }) => {
-                self.report_failure(&job, code, &reason).await
+                self.report_failure(&job, code, &reason, stop).await
             }
         };
         match settled {
@@ -227,8 +267,9 @@ impl Worker {
                 )
             }
             Err(e) => {
-                // The lease runs out and the job is delivered again; receivers dedupe it.
-                tracing::error!(job = job.job_id, error = %e, "recording a delivery failed")
+                // Only when stopping with the database away: the lane is no longer renewed, its
+                // lease runs out and the job is delivered again (receivers dedupe it).
+                tracing::error!(job = job.job_id, error = %e, "recording a delivery failed; it will be delivered again")
             }
         }
     }
@@ -240,6 +281,7 @@ impl Worker {
         job: &ClaimedJob,
         code: SendingErrorCode,
         reason: &str,
+        stop: &watch::Receiver<bool>,
     ) -> Result<bool, Arc<StoreError>> {
         tracing::error!(job = job.job_id, lane = %job.lane, kind = ?job.kind, code = ?code, reason = %reason, "delivery failed for good");
         if job.kind == JobKind::Mg {
@@ -250,11 +292,14 @@ impl Worker {
                 Err(e @ DeliveryError::Retry { .. }) if !self.out_of_time(job) => {
                     let reason = format!("reporting the failure to MG: {e}");
                     return self
-                        .record(Settlement::Retry {
-                            job_id: job.job_id,
-                            delay_ms: self.backoff(job.attempts),
-                            error: reason,
-                        })
+                        .record(
+                            Settlement::Retry {
+                                job_id: job.job_id,
+                                delay_ms: self.backoff(job.attempts),
+                                error: reason,
+                            },
+                            stop,
+                        )
                         .await;
                 }
                 Err(e) => {
@@ -263,21 +308,67 @@ impl Worker {
             }
         }
         self.metrics.failed(job.kind);
-        self.record(Settlement::Failed {
-            job_id: job.job_id,
-            error: reason.to_owned(),
-        })
+        self.record(
+            Settlement::Failed {
+                job_id: job.job_id,
+                error: reason.to_owned(),
+            },
+            stop,
+        )
         .await
     }
 
     /// Records a delivery's end through the group-commit writer: one commit per batch of
-    /// deliveries, not per delivery.
-    async fn record(&self, settlement: Settlement) -> Result<bool, Arc<StoreError>> {
-        self.settler
-            .submit(settlement)
-            .await
-            // The writer is gone only when the service stops, as the pool is closed.
-            .unwrap_or_else(|| Err(Arc::new(StoreError::Database(sqlx::Error::PoolClosed))))
+    /// deliveries, not per delivery. While the database is away it tries again, with growing
+    /// pauses, until it is back (the heartbeat keeps the lane ours meanwhile, so the job is
+    /// neither delivered twice nor forgotten), or until the service stops.
+    async fn record(
+        &self,
+        settlement: Settlement,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<bool, Arc<StoreError>> {
+        let mut pause = RECORD_RETRY_FIRST;
+        let mut failures = 0u32;
+        loop {
+            let outcome = self
+                .settler
+                .submit(settlement.clone())
+                .await
+                // The writer is gone only when the service stops, as the pool is closed.
+                .unwrap_or_else(|| Err(Arc::new(StoreError::Database(sqlx::Error::PoolClosed))));
+            let e = match outcome {
+                Err(e) if !*stop.borrow() => e,
+                done => return done,
+            };
+            failures += 1;
+            if failures % 30 == 1 {
+                tracing::error!(error = %e, failures, "recording a delivery's end failed; trying again");
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(RECORD_RETRY_MAX);
+        }
+    }
+
+    /// After a delivery went through: the account's lanes that backed off in the same
+    /// direction are due now (`recovery`).
+    async fn hasten_backed_off(&self, job: &ClaimedJob) {
+        let lanes = self.recovery.succeeded(&job.account_id, job.kind);
+        if lanes.is_empty() {
+            return;
+        }
+        match self.store.hasten_lanes(&lanes).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(
+                    lanes = n,
+                    "a peer answers again: its waiting lanes are due now"
+                );
+                self.wake.slot_free();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "making waiting lanes due failed; they keep their backoff")
+            }
+        }
     }
 
     async fn ack_failure(

@@ -13,6 +13,8 @@ use crate::domain::AccountId;
 
 /// Accounts per candidate query (three arms each; SQLite allows 500 per compound SELECT).
 const ACCOUNTS_PER_QUERY: usize = 50;
+/// Lanes per heartbeat statement (bound parameters stay far below both databases' limits).
+const RENEW_CHUNK: usize = 500;
 
 /// A due lane head found by the candidate query.
 struct Candidate {
@@ -217,10 +219,23 @@ impl Store {
             .collect()
     }
 
-    /// The heartbeat: extends the leases of the lanes we hold, then takes (or keeps) the
-    /// accounts with due work (`take_leases`).
-    pub async fn renew_leases(&self, owner: &str, lease_ms: i64) -> Result<(), StoreError> {
+    /// The heartbeat: extends the leases of `lanes`, the lanes whose jobs this process is
+    /// delivering or recording right now, then takes (or keeps) the accounts with due work
+    /// (`take_leases`).
+    ///
+    /// Only the lanes named, not every lane leased to `owner`: a lane we hold but no longer
+    /// work on (a claim whose COMMIT failed after it took effect, a delivery whose end could
+    /// not be recorded and was given up) then runs out of lease and is claimed again, where
+    /// renewing by owner kept it held, and its chat blocked, until a restart.
+    pub async fn renew_leases(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+        lanes: &[String],
+    ) -> Result<(), StoreError> {
         let until = now_ms() + lease_ms;
+        let mut sorted: Vec<&str> = lanes.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
         let mut tx = self.pool.begin().await?;
         // Lanes first and in key order, then accounts in id order, as in every transaction
         // here: no two wait on each other in a cycle (Postgres locks rows in the subquery's
@@ -229,14 +244,20 @@ impl Store {
             Backend::Postgres => "ORDER BY lane FOR UPDATE",
             Backend::Sqlite => "",
         };
-        sqlx::query(&format!(
-            "UPDATE lane SET run_at = $1 WHERE lane IN \
-             (SELECT lane FROM lane WHERE lease_owner = $2 {lock})"
-        ))
-        .bind(until)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
+        for chunk in sorted.chunks(RENEW_CHUNK) {
+            let mut p = Params::new(self.backend);
+            let (u, o) = (p.one(), p.one());
+            let list = p.list(chunk.len());
+            let sql = format!(
+                "UPDATE lane SET run_at = {u} WHERE lane IN \
+                 (SELECT lane FROM lane WHERE lease_owner = {o} AND lane IN ({list}) {lock})"
+            );
+            let mut query = sqlx::query(&sql).bind(until).bind(owner);
+            for lane in chunk {
+                query = query.bind(*lane);
+            }
+            query.execute(&mut *tx).await?;
+        }
         self.lease_accounts(&mut tx, owner, until).await?;
         tx.commit().await?;
         Ok(())

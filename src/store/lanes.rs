@@ -242,6 +242,35 @@ impl Store {
         }
     }
 
+    /// Makes the given lane heads due now, where they are still the head, free and waiting
+    /// (`bridge::recovery`: their peer answers again). Returns how many were.
+    pub async fn hasten_lanes(&self, lanes: &[(String, i64)]) -> Result<u64, StoreError> {
+        let now = super::now_ms();
+        let mut sorted: Vec<&(String, i64)> = lanes.iter().collect();
+        sorted.sort_unstable();
+        let mut tx = self.pool.begin().await?;
+        let mut dues = Vec::new();
+        for (lane, job_id) in sorted {
+            let row = sqlx::query(
+                "UPDATE lane SET run_at = $1 WHERE lane = $2 AND head_job_id = $3 \
+                 AND lease_owner IS NULL AND run_at > $4 RETURNING account_id",
+            )
+            .bind(now)
+            .bind(lane.as_str())
+            .bind(*job_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                dues.push((row.try_get::<String, _>("account_id")?, now));
+            }
+        }
+        let hastened = dues.len() as u64;
+        self.lower_dues(&mut tx, dues).await?;
+        tx.commit().await?;
+        Ok(hastened)
+    }
+
     /// Makes sure each account is looked at no later than its time. Last in a transaction and
     /// in account order, as everywhere (lanes first, then accounts, each sorted), so that two
     /// transactions never wait on each other's rows in a cycle on Postgres.

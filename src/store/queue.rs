@@ -58,7 +58,7 @@ use super::{Store, StoreError};
 use crate::domain::AccountId;
 
 /// What a job delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
     /// A Telegram update, to MG.
     Telegram,

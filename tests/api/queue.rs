@@ -65,7 +65,7 @@ async fn a_lane_runs_one_job_at_a_time_in_order(db: Db) {
         })
         .collect();
     store.enqueue_jobs(&jobs).await.unwrap();
-    store.renew_leases("me", 60_000).await.unwrap();
+    store.renew_leases("me", 60_000, &[]).await.unwrap();
     let mut order = Vec::new();
     for _ in 0..3 {
         let claimed = claim(&store, "me", 60_000, 10).await;
@@ -90,15 +90,15 @@ async fn a_dead_owners_leases_run_out(db: Db) {
         .enqueue_jobs(&[job(&account, "a", None), job(&account, "a", None)])
         .await
         .unwrap();
-    store.renew_leases("dead", 300).await.unwrap();
+    store.renew_leases("dead", 300, &[]).await.unwrap();
     let held = claim(&store, "dead", 300, 10).await;
     assert_eq!(held.len(), 1);
     // Another owner gets nothing while the account and the job are leased...
-    store.renew_leases("alive", 60_000).await.unwrap();
+    store.renew_leases("alive", 60_000, &[]).await.unwrap();
     assert!(claim(&store, "alive", 60_000, 10).await.is_empty());
     // ...and the same job, first in its lane, once the leases ran out.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    store.renew_leases("alive", 60_000).await.unwrap();
+    store.renew_leases("alive", 60_000, &[]).await.unwrap();
     let taken = claim(&store, "alive", 60_000, 10).await;
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].job_id, held[0].job_id);
@@ -135,7 +135,7 @@ async fn customers_then_warm_replies_then_cold_sends(db: Db) {
         ])
         .await
         .unwrap();
-    store.renew_leases("me", 60_000).await.unwrap();
+    store.renew_leases("me", 60_000, &[]).await.unwrap();
     let lanes: Vec<String> = claim(&store, "me", 60_000, 3)
         .await
         .into_iter()
@@ -151,7 +151,7 @@ async fn a_retried_head_waits_and_its_account_is_not_due_meanwhile(db: Db) {
         .enqueue_jobs(&[job(&account, "a", None), job(&account, "a", None)])
         .await
         .unwrap();
-    store.renew_leases("me", 60_000).await.unwrap();
+    store.renew_leases("me", 60_000, &[]).await.unwrap();
     let held = claim(&store, "me", 60_000, 10).await;
     assert_eq!(held.len(), 1);
     assert!(store
@@ -174,7 +174,7 @@ async fn a_retried_head_waits_and_its_account_is_not_due_meanwhile(db: Db) {
 /// once left it unlocked, a claim raised it to the old lease's end, and the chat stopped.)
 async fn a_retry_racing_a_claim_keeps_its_account_due(db: Db) {
     let (_app, store, account) = store_with_account(db).await;
-    store.renew_leases("me", 60_000).await.unwrap();
+    store.renew_leases("me", 60_000, &[]).await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
     let mut rounds = 0;
     while rounds < 20 || (rounds < 300 && std::time::Instant::now() < deadline) {

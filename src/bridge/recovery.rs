@@ -1,0 +1,79 @@
+//! Draining a backlog promptly once a peer is back. While MG (or Telegram) is down, every lane
+//! that tries it backs off, each on its own full-jitter schedule, which grows to
+//! `queue.retry_max_ms`: after a minute's outage the last waiting lane could sit idle for tens
+//! of seconds after the peer recovered. So the worker notes each lane it backs off, per account
+//! and direction, and on that account's first success in the same direction makes those lanes
+//! due at once (`Store::hasten_lanes`).
+//!
+//! Only backoffs are noted, never a wait the peer asked for (Telegram's `retry_after`): those
+//! keep their time. MG's 429s end up here only after the MG client's own retries, and a
+//! hastened lane still passes the token's limiter, which holds MG's `Retry-After`.
+//!
+//! In memory, per process: an account's lanes are worked by the one replica that leases it,
+//! and after a restart the lanes simply keep their backoff.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::domain::AccountId;
+use crate::store::JobKind;
+
+/// Lanes remembered per account and direction at most (a bound on memory, not on
+/// correctness: a lane left out keeps its backoff).
+const MAX_NOTED: usize = 10_000;
+
+/// A lane and its head job.
+type LaneHead = (String, i64);
+
+/// Lanes backing off, by the account and direction whose success would make them due.
+#[derive(Default)]
+pub struct Recovery {
+    waiting: Mutex<HashMap<(AccountId, JobKind), Vec<LaneHead>>>,
+}
+
+impl Recovery {
+    /// The head `job_id` of `lane` backs off after a failure towards the peer.
+    pub fn backed_off(&self, account: &AccountId, kind: JobKind, lane: &str, job_id: i64) {
+        let mut waiting = self.waiting.lock().unwrap();
+        let lanes = waiting.entry((account.clone(), kind)).or_default();
+        if lanes.len() < MAX_NOTED {
+            lanes.push((lane.to_owned(), job_id));
+        }
+    }
+
+    /// A delivery of `account` in direction `kind` went through: the lanes it noted, to be
+    /// made due now (none when nothing was backing off, the usual case).
+    pub fn succeeded(&self, account: &AccountId, kind: JobKind) -> Vec<LaneHead> {
+        let mut waiting = self.waiting.lock().unwrap();
+        if waiting.is_empty() {
+            return Vec::new();
+        }
+        waiting.remove(&(account.clone(), kind)).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_success_releases_only_its_own_account_and_direction() {
+        let recovery = Recovery::default();
+        let (a, b) = (
+            AccountId::from_stored("a".into()),
+            AccountId::from_stored("b".into()),
+        );
+        recovery.backed_off(&a, JobKind::Telegram, "tg:1", 1);
+        recovery.backed_off(&a, JobKind::Telegram, "tg:2", 2);
+        recovery.backed_off(&a, JobKind::Mg, "mg:1", 3);
+        recovery.backed_off(&b, JobKind::Telegram, "tg:3", 4);
+        assert_eq!(
+            recovery.succeeded(&a, JobKind::Telegram),
+            [("tg:1".to_owned(), 1), ("tg:2".to_owned(), 2)]
+        );
+        // Released once: the next success finds nothing left.
+        assert!(recovery.succeeded(&a, JobKind::Telegram).is_empty());
+        assert_eq!(recovery.succeeded(&b, JobKind::Telegram).len(), 1);
+        assert_eq!(recovery.succeeded(&a, JobKind::Mg).len(), 1);
+    }
+}
