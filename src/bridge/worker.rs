@@ -2,7 +2,7 @@
 //! `inbound` or `outbound`, and settles it: done, retried later with backoff, or reported as
 //! failed. One loop per process, up to `queue.concurrency` deliveries at a time.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -50,9 +50,9 @@ pub struct Worker {
     pub recovery: Recovery,
 }
 
-/// Lanes whose jobs this process is delivering or recording: the heartbeat renews exactly
-/// these (`Store::renew_leases`).
-type InFlight = Arc<Mutex<HashSet<String>>>;
+/// Lanes whose jobs this process is delivering or recording, with the job: the heartbeat
+/// renews exactly these (`Store::renew_leases`).
+type InFlight = Arc<Mutex<HashMap<String, i64>>>;
 
 /// Waits between attempts to record a delivery's end while the database is away.
 const RECORD_RETRY_FIRST: Duration = Duration::from_millis(100);
@@ -126,10 +126,15 @@ impl Worker {
             let claimed = self.claim(&slots, &shares, lease_ms).await;
             let idle = claimed.is_empty();
             for job in claimed {
-                if !in_flight.lock().unwrap().insert(job.lane.clone()) {
-                    // Our own lane, claimed again after its lease lapsed in the store while its
-                    // delivery's end waited to be recorded: that delivery decides the job.
-                    tracing::warn!(job = job.job_id, lane = %job.lane, "a lane in flight was claimed again; left to its delivery");
+                // The same job claimed again: its lease lapsed in the store while its end waited
+                // to be recorded, and that delivery decides it. (The lane's next job, claimed
+                // while the previous one's task is still finishing, is new work.)
+                let before = in_flight
+                    .lock()
+                    .unwrap()
+                    .insert(job.lane.clone(), job.job_id);
+                if before == Some(job.job_id) {
+                    tracing::warn!(job = job.job_id, lane = %job.lane, "a job in flight was claimed again; left to its delivery");
                     continue;
                 }
                 let permit = slots
@@ -144,9 +149,15 @@ impl Worker {
                 let in_flight = in_flight.clone();
                 let stop = stop.clone();
                 tokio::spawn(async move {
-                    let (account, lane) = (job.account_id.clone(), job.lane.clone());
+                    let (account, lane, job_id) =
+                        (job.account_id.clone(), job.lane.clone(), job.job_id);
                     worker.settle(job, &stop).await;
-                    in_flight.lock().unwrap().remove(&lane);
+                    {
+                        let mut in_flight = in_flight.lock().unwrap();
+                        if in_flight.get(&lane) == Some(&job_id) {
+                            in_flight.remove(&lane);
+                        }
+                    }
                     shares.lock().unwrap().ended(&account);
                     worker.metrics.ended();
                     drop(permit);
@@ -176,7 +187,7 @@ impl Worker {
         in_flight: &InFlight,
         last: &mut Option<tokio::time::Instant>,
     ) {
-        let lanes: Vec<String> = in_flight.lock().unwrap().iter().cloned().collect();
+        let lanes: Vec<String> = in_flight.lock().unwrap().keys().cloned().collect();
         match self.store.renew_leases(&self.owner, lease_ms, &lanes).await {
             Ok(()) => *last = Some(tokio::time::Instant::now()),
             Err(e) => tracing::error!(error = %e, "renewing queue leases failed"),

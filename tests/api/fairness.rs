@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::bridge::{operator_message, text_update};
 use crate::fake_crm::FakeCrm;
+use crate::fake_mg::FakeMg;
 use crate::helpers::{spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 
@@ -18,9 +19,14 @@ const SECOND_BOT_TOKEN: &str = "6112345678:AAHb9zX-2mMlrw_5YdC8nEq3tIs0uVf7RpK";
 
 /// Account B: its own CRM origin and MG token, its own bot, on the same service and fake MG.
 async fn connect_second_account(app: &TestApp) -> (Bridge, FakeCrm) {
+    connect_second_account_on(app, &app.mg).await
+}
+
+/// The same, with its MG at `mg`.
+pub(crate) async fn connect_second_account_on(app: &TestApp, mg: &FakeMg) -> (Bridge, FakeCrm) {
     let crm = FakeCrm::start().await;
     crm.set(|s| {
-        s.mg_endpoint = app.mg.url.clone();
+        s.mg_endpoint = mg.url.clone();
         s.mg_token = SECOND_MG_TOKEN.to_owned();
     });
     app.telegram
@@ -34,8 +40,7 @@ async fn connect_second_account(app: &TestApp) -> (Bridge, FakeCrm) {
     let added = app.add_bot(&client_id, SECOND_BOT_TOKEN).await;
     assert_eq!(added.status, reqwest::StatusCode::SEE_OTHER, "{added:?}");
     let webhook = app.telegram.webhook_of(SECOND_BOT_TOKEN).unwrap();
-    let mg_channel_id = app
-        .mg
+    let mg_channel_id = mg
         .channels_of(SECOND_MG_TOKEN)
         .into_iter()
         .find(|c| c.is_active)

@@ -13,6 +13,8 @@ mod fairness;
 mod fake_crm;
 mod fake_mg;
 mod fake_telegram;
+mod fault_proxy;
+mod faults_peers;
 mod helpers;
 mod inbound;
 mod mg_client;
