@@ -18,6 +18,7 @@ mod inbound;
 mod mg_client;
 mod outbound;
 mod queue;
+mod retention;
 mod service;
 mod service_process;
 mod ssrf;
