@@ -87,6 +87,8 @@ pub struct MgTransportInfo {
 #[derive(Clone, Debug)]
 pub struct CrmClient {
     http: reqwest::Client,
+    /// Whether `guard::check_literal` runs on each URL (the resolver covers names only).
+    guarded: bool,
 }
 
 impl CrmClient {
@@ -104,6 +106,7 @@ impl CrmClient {
         }
         Ok(Self {
             http: builder.build()?,
+            guarded,
         })
     }
 
@@ -187,10 +190,20 @@ impl CrmClient {
         request: reqwest::RequestBuilder,
         key: &ApiKey,
     ) -> Result<T, CrmError> {
-        let mut response = request
+        let request = request
             .header("X-API-KEY", key.expose())
             .header(header::ACCEPT, "application/json")
-            .send()
+            .build()
+            .map_err(|e| CrmError::Unreachable(describe_transport_error(&e)))?;
+        if self.guarded {
+            // The stored address can be an IP literal (the activity callback moves it), which
+            // reqwest connects to without asking the guarded resolver.
+            guard::check_literal(request.url())
+                .map_err(|e| CrmError::Unreachable(e.to_string()))?;
+        }
+        let mut response = self
+            .http
+            .execute(request)
             .await
             .map_err(|e| CrmError::Unreachable(describe_transport_error(&e)))?;
         let status = response.status();

@@ -2,7 +2,8 @@
 //! resolve to. It runs twice: once before the first request (to give the merchant a clear
 //! message) and inside reqwest's resolver for every connection (so a host that answers DNS
 //! differently the second time, "DNS rebinding", still cannot reach an internal address).
-//! IP-literal URLs never reach a resolver; `check_host` covers them.
+//! IP-literal URLs never reach a resolver, so every guarded client also calls `check_literal`
+//! on each URL it requests, redirects included.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -42,13 +43,26 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         return forbidden_v4(v4);
     }
     let s = ip.segments();
+    let embedded = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    // IPv4-translated (::ffff:0:a.b.c.d, SIIT) reaches IPv4 space like a mapped address.
+    if s[0..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return forbidden_v4(embedded(s[6], s[7]));
+    }
+    // 6to4 (2002:a.b.c.d::/48) is routed to the IPv4 address it embeds.
+    if s[0] == 0x2002 {
+        return forbidden_v4(embedded(s[1], s[2]));
+    }
     // NAT64 (64:ff9b::/96) reaches IPv4 space: judge the embedded address.
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-        let [a, b] = s[6].to_be_bytes();
-        let [c, d] = s[7].to_be_bytes();
-        return forbidden_v4(Ipv4Addr::new(a, b, c, d));
+        return forbidden_v4(embedded(s[6], s[7]));
     }
     Some(match () {
+        // 64:ff9b:1::/48, NAT64 for local use: whatever it embeds is on the operator's side.
+        _ if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 => "NAT64 (local use)",
         _ if ip.is_unspecified() => "unspecified",
         _ if ip.is_loopback() => "loopback",
         // fd00:ec2::254 (AWS metadata over IPv6) is inside fc00::/7.
@@ -79,11 +93,18 @@ pub enum GuardError {
 
 /// Resolves `host` and refuses it when any of its addresses is forbidden (an attacker who
 /// controls DNS could otherwise mix a public and an internal address).
+/// A host is read as a URL parser reads it, so `127.1`, `0x7f.1` and `2130706433` are the
+/// loopback address they stand for, whatever the system resolver would make of them.
 pub async fn check_host(host: &str, port: u16) -> Result<Vec<SocketAddr>, GuardError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((bare, port))
+    let literal = match url::Host::parse(host) {
+        Ok(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Ok(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        _ => bare.parse::<IpAddr>().ok(),
+    };
+    let addrs: Vec<SocketAddr> = match literal {
+        Some(ip) => vec![SocketAddr::new(ip, port)],
+        None => tokio::net::lookup_host((bare, port))
             .await
             .map_err(|_| GuardError::Unresolvable { host: host.into() })?
             .collect(),
@@ -107,6 +128,31 @@ pub async fn check_host(host: &str, port: u16) -> Result<Vec<SocketAddr>, GuardE
 pub async fn check_url(url: &url::Url) -> Result<Vec<SocketAddr>, GuardError> {
     let host = url.host_str().unwrap_or_default();
     check_host(host, url.port_or_known_default().unwrap_or(443)).await
+}
+
+/// The half of the guard a resolver cannot do: refuses a URL whose host is a forbidden IP
+/// literal (reqwest connects to those without asking the resolver). Names pass here; the
+/// guarded resolver judges them on every connection.
+pub fn check_literal(url: &url::Url) -> Result<(), GuardError> {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        _ => return Ok(()),
+    };
+    match forbidden_class(ip) {
+        Some(class) => Err(GuardError::Forbidden {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            ip,
+            class,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `check_literal` for a URL still in text; a URL that does not parse passes (the request
+/// itself fails on it, and no address was reached).
+pub fn check_literal_str(url: &str) -> Result<(), GuardError> {
+    url::Url::parse(url).map_or(Ok(()), |url| check_literal(&url))
 }
 
 /// reqwest resolver that applies `check_host` to every connection it opens.
@@ -158,6 +204,10 @@ mod tests {
             ("::ffff:127.0.0.1", "loopback"),
             ("::ffff:10.0.0.1", "private"),
             ("64:ff9b::a9fe:a9fe", "cloud metadata"),
+            ("::ffff:0:7f00:1", "loopback"),
+            ("2002:7f00:1::1", "loopback"),
+            ("2002:a9fe:a9fe::", "cloud metadata"),
+            ("64:ff9b:1::a00:1", "NAT64 (local use)"),
             ("ff02::1", "multicast"),
         ] {
             assert_eq!(forbidden_class(ip.parse().unwrap()), Some(class), "{ip}");
@@ -171,6 +221,8 @@ mod tests {
             "172.32.0.1",
             "100.128.0.1",
             "2a00:1450:4001::1",
+            "2002:808:808::1",
+            "64:ff9b::808:808",
             "1.1.1.1",
         ] {
             assert_eq!(forbidden_class(ip.parse().unwrap()), None, "{ip}");
@@ -195,6 +247,35 @@ mod tests {
                 ..
             }
         ));
+        // Shorthand, hex and decimal spellings of 127.0.0.1, as browsers and URL parsers read
+        // them, and the unspecified address (which Linux connects to the local host).
+        for host in [
+            "127.1",
+            "0x7f.1",
+            "2130706433",
+            "0177.0.0.1",
+            "[::ffff:127.0.0.1]",
+        ] {
+            let err = check_host(host, 80).await.unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    GuardError::Forbidden {
+                        class: "loopback",
+                        ..
+                    }
+                ),
+                "{host}: {err:?}"
+            );
+        }
+        let err = check_host("0.0.0.0", 80).await.unwrap_err();
+        assert!(matches!(
+            err,
+            GuardError::Forbidden {
+                class: "unspecified",
+                ..
+            }
+        ));
         // `localhost` resolves (from /etc/hosts) to loopback addresses only.
         let err = check_host("localhost", 80).await.unwrap_err();
         assert!(
@@ -207,5 +288,31 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn literal_urls_are_judged_without_a_resolver() {
+        for (raw, class) in [
+            ("http://127.1:8080/file", "loopback"),
+            ("http://0x7f.1/", "loopback"),
+            ("http://2130706433/", "loopback"),
+            ("https://[::ffff:127.0.0.1]/", "loopback"),
+            ("http://0.0.0.0:9/", "unspecified"),
+            ("http://169.254.169.254/latest/meta-data", "cloud metadata"),
+            ("http://[fd00:ec2::254]/", "cloud metadata"),
+        ] {
+            let err = check_literal_str(raw).unwrap_err();
+            assert!(
+                matches!(err, GuardError::Forbidden { class: c, .. } if c == class),
+                "{raw}: {err:?}"
+            );
+        }
+        for raw in [
+            "https://8.8.8.8/",
+            "https://files.example.com/x",
+            "not a url",
+        ] {
+            assert_eq!(check_literal_str(raw), Ok(()), "{raw}");
+        }
     }
 }

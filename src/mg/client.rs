@@ -45,6 +45,10 @@ pub struct MgClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// Whether each URL passes the SSRF guard's literal check (the resolver judges names).
+    guarded: bool,
+    /// Host names `guarded_pinning` exempts (tests only).
+    pinned: Vec<String>,
     limiter: Limiter,
     max_attempts: u32,
 }
@@ -60,16 +64,30 @@ impl fmt::Debug for MgClient {
 
 impl MgClient {
     pub fn new(settings: &MgSettings) -> anyhow::Result<Self> {
-        Self::build(settings, false)
+        Self::build(settings, false, &[])
     }
 
     /// Like `new`, but every connection first passes the SSRF guard (`crm::guard`): MG's
     /// address comes from the CRM's answer, which a merchant's own CRM controls.
     pub fn guarded(settings: &MgSettings) -> anyhow::Result<Self> {
-        Self::build(settings, true)
+        Self::build(settings, true, &[])
     }
 
-    fn build(settings: &MgSettings, guarded: bool) -> anyhow::Result<Self> {
+    /// `guarded`, except that the `pinned` names connect to the given addresses unjudged: for
+    /// tests only, which need a first hop on loopback (a fake file host) behind the guard.
+    #[doc(hidden)]
+    pub fn guarded_pinning(
+        settings: &MgSettings,
+        pinned: &[(&str, std::net::SocketAddr)],
+    ) -> anyhow::Result<Self> {
+        Self::build(settings, true, pinned)
+    }
+
+    fn build(
+        settings: &MgSettings,
+        guarded: bool,
+        pinned: &[(&str, std::net::SocketAddr)],
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             settings.max_attempts > 0,
             "mg.max_attempts must be at least 1"
@@ -85,6 +103,9 @@ impl MgClient {
         if guarded {
             http = http.dns_resolver(crate::crm::guard::resolver());
         }
+        for (name, addr) in pinned {
+            http = http.resolve(name, *addr);
+        }
         let http = http.build()?;
         let limiter = Limiter::new(
             settings.rate_limit_per_second,
@@ -96,6 +117,8 @@ impl MgClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                guarded,
+                pinned: pinned.iter().map(|(name, _)| name.to_string()).collect(),
                 limiter,
                 max_attempts: settings.max_attempts,
             }),
@@ -499,6 +522,10 @@ impl MgApi {
     pub async fn download(&self, url: &str, limit: u64) -> Result<Bytes, MgError> {
         let mut url = parse_download_url(url)?;
         for _ in 0..=MAX_DOWNLOAD_REDIRECTS {
+            let inner = &self.client.inner;
+            if inner.guarded && !inner.pinned.iter().any(|p| url.host_str() == Some(p)) {
+                check_file_url(&url).await?;
+            }
             let mut response = self
                 .client
                 .inner
@@ -550,6 +577,11 @@ impl MgApi {
     async fn call(&self, mut call: Call) -> Result<Bytes, MgError> {
         let inner = &self.client.inner;
         let url = format!("{}{}", self.base, call.path);
+        if inner.guarded {
+            // The endpoint can be an IP literal, which no resolver sees.
+            crate::crm::guard::check_literal_str(&url)
+                .map_err(|e| MgError::Unreachable(e.to_string()))?;
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -720,6 +752,19 @@ fn parse_download_url(text: &str) -> Result<url::Url, MgError> {
     match url::Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
         _ => Err(MgError::Decode("the file's URL is not a web URL".into())),
+    }
+}
+
+/// The SSRF guard on one hop of a file download, literal or name (the resolver checks the name
+/// again on connecting). A file on an internal address is refused for good, not retried.
+async fn check_file_url(url: &url::Url) -> Result<(), MgError> {
+    use crate::crm::guard::{check_url, GuardError};
+    match check_url(url).await {
+        Ok(_) => Ok(()),
+        Err(e @ GuardError::Forbidden { .. }) => Err(MgError::Decode(format!(
+            "the file's URL is not on the public internet: {e}"
+        ))),
+        Err(e @ GuardError::Unresolvable { .. }) => Err(MgError::Unreachable(e.to_string())),
     }
 }
 

@@ -311,6 +311,9 @@ impl Store {
     }
 
     /// Marks the job done or failed; returns its lane, or None when our lease had been lost.
+    /// A delivered job's payload (the customer's or operator's words) is emptied in the same
+    /// statement: only its dedupe key, lane and times stay, for the dedupe window. A failed job
+    /// keeps its payload, which is what an operator looks into.
     async fn end_job(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -322,7 +325,8 @@ impl Store {
     ) -> Result<Option<String>, StoreError> {
         let finished = sqlx::query(
             "UPDATE job SET state = $1, finished_at = $2, lease_owner = NULL, lease_until = 0, \
-             last_error = COALESCE($3, last_error) \
+             last_error = COALESCE($3, last_error), \
+             payload = CASE WHEN $1 = 'done' THEN '' ELSE payload END \
              WHERE job_id = $4 AND lease_owner = $5 AND state = 'queued' RETURNING lane",
         )
         .bind(state)
@@ -362,10 +366,12 @@ impl Store {
             .transpose()
     }
 
-    /// Deletes jobs finished more than `age_ms` ago (their dedupe keys go with them), and the
-    /// rows of lanes that are empty and no longer warm.
+    /// Deletes jobs finished more than `age_ms` ago (their dedupe keys go with them), the
+    /// records of parts sent to the messenger as long ago, and the rows of lanes that are empty
+    /// and no longer warm. Returns how many jobs went.
     pub async fn delete_finished_jobs(&self, age_ms: i64) -> Result<u64, StoreError> {
         let now = now_ms();
+        self.delete_sent_parts_older_than(age_ms / 1_000).await?;
         let done = sqlx::query("DELETE FROM job WHERE state <> 'queued' AND finished_at < $1")
             .bind(now - age_ms)
             .execute(&self.pool)
@@ -398,15 +404,21 @@ pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// Job ids in acceptance order: microseconds since the epoch, never repeating within a process,
-/// shifted left 12 bits, plus a random 12-bit tag per process so two replicas accepting in the
-/// same microsecond still get different ids (a clash, 1 in 4,096 of those, fails the insert and
-/// the webhook is answered 503 and repeated by its sender). Across replicas the order is their
-/// clocks' order, which is the only order two replicas' acceptances have.
+/// Where job ids count from: 2025-01-01T00:00:00Z in unix microseconds. With 12 tag bits, an
+/// i64 holds 2^51 microseconds past it, until May 2096 (from the unix epoch it was only until
+/// 2041). Migration 0005 moved the ids stored before by the same amount.
+const JOB_ID_EPOCH_MICROS: i64 = 1_735_689_600_000_000;
+const TAG_BITS: u32 = 12;
+
+/// Job ids in acceptance order: microseconds since `JOB_ID_EPOCH_MICROS`, never repeating
+/// within a process, shifted left 12 bits, plus a random 12-bit tag per process so two replicas
+/// accepting in the same microsecond still get different ids (a clash, 1 in 4,096 of those,
+/// fails the insert and the webhook is answered 503 and repeated by its sender). Across replicas
+/// the order is their clocks' order, which is the only order two replicas' acceptances have.
 fn next_job_id() -> i64 {
     static LAST_MICROS: AtomicI64 = AtomicI64::new(0);
     static TAG: OnceLock<i64> = OnceLock::new();
-    let tag = *TAG.get_or_init(|| rand::random::<u16>() as i64 & 0xfff);
+    let tag = *TAG.get_or_init(|| rand::random::<u16>() as i64 & ((1 << TAG_BITS) - 1));
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64;
     let micros = LAST_MICROS
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
@@ -414,7 +426,13 @@ fn next_job_id() -> i64 {
         })
         .map(|last| now.max(last + 1))
         .expect("the closure always returns Some");
-    (micros << 12) | tag
+    job_id_at(micros, tag).expect("job ids fit in an i64 until May 2096")
+}
+
+/// The id of a job accepted at `unix_micros` by the process tagged `tag`; None past the range.
+fn job_id_at(unix_micros: i64, tag: i64) -> Option<i64> {
+    let since = unix_micros.checked_sub(JOB_ID_EPOCH_MICROS)?;
+    Some(since.checked_mul(1 << TAG_BITS)? | tag)
 }
 
 #[cfg(test)]
@@ -426,5 +444,38 @@ mod tests {
         let ids: Vec<i64> = (0..10_000).map(|_| next_job_id()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
         assert!(ids.iter().all(|id| *id > 0));
+    }
+
+    fn unix_micros(year: i32) -> i64 {
+        let date = time::Date::from_calendar_date(year, time::Month::January, 1).unwrap();
+        (date.midnight().assume_utc().unix_timestamp_nanos() / 1_000) as i64
+    }
+
+    #[test]
+    fn job_ids_last_until_2096() {
+        let tag = (1 << TAG_BITS) - 1;
+        // The old scheme (unix epoch) overflowed in 2041; this one has 70 years from 2025.
+        assert!(job_id_at(unix_micros(2041), tag).is_some());
+        assert!(job_id_at(unix_micros(2096), tag).is_some_and(|id| id > 0));
+        // 2100 does not fit with 12 tag bits: 2^51 microseconds are 71.4 years.
+        assert_eq!(job_id_at(unix_micros(2097), tag), None);
+        assert_eq!(job_id_at(unix_micros(2100), tag), None);
+        // The tag never reaches the time bits.
+        assert!(job_id_at(unix_micros(2030), tag) < job_id_at(unix_micros(2030) + 1, 0));
+    }
+
+    #[test]
+    fn migration_0005_moves_stored_ids_by_the_new_epoch() {
+        // Old ids were `unix_micros << 12 | tag`; the migration subtracts this constant, so an old
+        // id becomes exactly what `job_id_at` gives for the same time and tag.
+        let shift = (JOB_ID_EPOCH_MICROS << TAG_BITS).to_string();
+        let sql = include_str!("../../migrations/0005_retention_and_job_ids.sql");
+        assert_eq!(sql.matches(shift.as_str()).count(), 2, "{shift}");
+        let (micros, tag) = (unix_micros(2026) + 123, 77);
+        let old = (micros << TAG_BITS) | tag;
+        assert_eq!(
+            old - (JOB_ID_EPOCH_MICROS << TAG_BITS),
+            job_id_at(micros, tag).unwrap()
+        );
     }
 }

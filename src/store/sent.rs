@@ -76,6 +76,17 @@ impl Store {
         .await?;
         rows.iter().map(part_from_row).collect()
     }
+
+    /// Deletes the records of parts sent more than `age_secs` ago: they say which chat got
+    /// which message, so they go when the queue forgets its jobs. An edit or deletion in MG of a
+    /// message that old then reaches its first part only (its external id in MG).
+    pub async fn delete_sent_parts_older_than(&self, age_secs: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sent_part WHERE created_at < $1")
+            .bind(now_unix() - age_secs)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }
 
 fn part_from_row(row: &sqlx::any::AnyRow) -> Result<SentPart, StoreError> {

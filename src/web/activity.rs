@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use crate::domain::{Activity, ClientId};
+use crate::crm::guard::{self, GuardError};
+use crate::domain::{Activity, ClientId, CrmUrl};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/activity", post(record_activity))
@@ -34,6 +35,20 @@ struct ActivityJson {
     // Tolerant: a CRM that omits `freeze` means "not frozen".
     #[serde(default)]
     freeze: bool,
+}
+
+/// Refuses an address on an internal network. A name that does not resolve now is let through:
+/// the guarded resolver judges it on every connection, and a CRM may announce its move first.
+async fn check_public(url: &CrmUrl) -> Result<(), String> {
+    let Ok(parsed) = url::Url::parse(url.as_str()) else {
+        return Err("systemUrl is not a valid URL".into());
+    };
+    match guard::check_url(&parsed).await {
+        Err(e @ GuardError::Forbidden { .. }) => Err(format!(
+            "systemUrl: {e}; this module only connects to CRMs on the public internet"
+        )),
+        Ok(_) | Err(GuardError::Unresolvable { .. }) => Ok(()),
+    }
 }
 
 fn failure(status: StatusCode, message: &str) -> Response {
@@ -73,6 +88,15 @@ async fn record_activity(
             Err(e) => return failure(StatusCode::BAD_REQUEST, &format!("systemUrl: {e}")),
         },
     };
+    // Every later CRM call goes to the new address: the SSRF guard judges it as the connect
+    // form does, before anything is stored.
+    if let Some(url) = &new_url {
+        if !state.connector.policy.allow_private_networks {
+            if let Err(message) = check_public(url).await {
+                return failure(StatusCode::BAD_REQUEST, &message);
+            }
+        }
+    }
     let Some(client_id) = ClientId::parse(form.client_id.trim()) else {
         return failure(StatusCode::NOT_FOUND, "unknown clientId");
     };

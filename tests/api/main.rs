@@ -21,6 +21,7 @@ mod mg_client;
 mod outbound;
 mod queue;
 mod recovery;
+mod retention;
 mod service;
 mod service_process;
 mod ssrf;
