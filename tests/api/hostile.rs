@@ -2,10 +2,12 @@
 //! 200 is delivered (or reported failed), an odd sub-field costs only that field, and one job
 //! that cannot succeed fails at once instead of holding its chat back.
 
-use reqwest::StatusCode;
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::bridge::text_update;
+use crate::bridge::{operator_message, text_update};
 use crate::helpers::{spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 
@@ -119,8 +121,78 @@ async fn a_text_past_mg_limit_is_split_in_order(db: Db) {
     assert_eq!(ids[1], format!("{}#1", ids[0]));
 }
 
+/// The ack MG received for its message `id`, waiting for it.
+async fn ack_of(app: &TestApp, id: i64) -> serde_json::Value {
+    wait_for(&format!("the ack of message {id}"), || {
+        app.mg
+            .requests_to(&Method::POST, "/messages/ack")
+            .into_iter()
+            .filter_map(|r| r.body)
+            .find(|body| body["message"]["id"] == json!(id))
+    })
+    .await
+}
+
+/// An operator's file whose id cannot make a URL (120 KB) fails at once and is reported; the
+/// chat's next message is not held behind it (it used to be retried for up to a day).
+async fn an_unbuildable_request_fails_at_once_and_the_chat_moves_on(db: Db) {
+    let (app, bridge) = spawn_bridge(db).await;
+    let mut bad = operator_message(&bridge, 1, CHAT, "");
+    bad["data"]["type"] = json!("file");
+    bad["data"]["items"] = json!([{"id": "f".repeat(120 * 1024)}]);
+    let started = Instant::now();
+    for webhook in [bad, operator_message(&bridge, 2, CHAT, "after the bad one")] {
+        let answer = app.post_mg_webhook(&bridge.client_id, &webhook).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    let ack = ack_of(&app, 1).await;
+    assert!(ack.get("error").is_some(), "reported as failed: {ack}");
+    wait_for("the next message in Telegram", || {
+        let sent = app.telegram.messages_to(CHAT);
+        sent.iter()
+            .any(|m| m.text.as_deref() == Some("after the bad one"))
+            .then_some(())
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    app.wait_for_jobs("failed", 1).await;
+}
+
+/// A document whose MIME type ends in a newline (no header can carry it) is uploaded with
+/// the type trimmed, and the chat's next message follows it.
+async fn a_mime_type_with_a_newline_is_cleaned(db: Db) {
+    let (app, bridge) = spawn_bridge(db).await;
+    let file_id = app
+        .telegram
+        .put_file("documents/file_1.pdf", b"%PDF-1.4 x".to_vec());
+    let mut document = text_update(1, CHAT, 1, "");
+    document["message"].as_object_mut().unwrap().remove("text");
+    document["message"]["document"] = json!({"file_id": file_id, "file_unique_id": "u1",
+        "file_name": "price.pdf", "mime_type": "application/pdf\n", "file_size": 10});
+    for update in [document, text_update(2, CHAT, 2, "after the file")] {
+        let answer = app.post_telegram_update(&bridge, &update).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    wait_for("the text after the file at MG", || {
+        texts_at_mg(&app, CHAT)
+            .contains(&"after the file".to_owned())
+            .then_some(())
+    })
+    .await;
+    let files = app.mg.files();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].mime_type, "application/pdf");
+    assert_eq!(files[0].bytes.as_ref(), b"%PDF-1.4 x");
+}
+
 on_both_databases!(
     accepted_odd_unknown_fields_are_delivered,
     an_odd_sub_field_is_dropped_not_the_update,
     a_text_past_mg_limit_is_split_in_order,
+    an_unbuildable_request_fails_at_once_and_the_chat_moves_on,
+    a_mime_type_with_a_newline_is_cleaned,
 );
