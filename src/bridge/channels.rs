@@ -421,5 +421,6 @@ fn from_telegram(e: TelegramError) -> AddBotError {
         TelegramError::Decode(reason) => {
             AddBotError::TelegramRefused(format!("an answer we could not read ({reason})"))
         }
+        TelegramError::Request(reason) => AddBotError::TelegramRefused(reason),
     }
 }

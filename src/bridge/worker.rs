@@ -19,7 +19,7 @@ use crate::bridge::schedule::{RoundRobin, Wake};
 use crate::bridge::telegram_rate::TelegramRate;
 use crate::bridge::{inbound, outbound};
 use crate::config::QueueSettings;
-use crate::messenger::telegram::{Bot, TelegramClient, Update};
+use crate::messenger::telegram::{Bot, TelegramClient};
 use crate::mg::{
     AckMessageRequest, MessageIdentifier, MessageSent, MgChannelId, MgMessageId, MgWebhook,
     SendingError, SendingErrorCode,
@@ -550,23 +550,8 @@ impl Worker {
     }
 }
 
-/// A stored Telegram job: our channel id and the update as Telegram sent it.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct InboundPayload {
-    pub channel_id: String,
-    pub update: serde_json::Value,
-}
-
-fn inbound_payload(payload: &str) -> Result<(crate::store::ChannelId, Update), DeliveryError> {
-    let unreadable =
-        |what: &str| DeliveryError::failed(format!("stored update unreadable: {what}"));
-    let stored: InboundPayload =
-        serde_json::from_str(payload).map_err(|e| unreadable(&e.to_string()))?;
-    let channel_id = crate::store::ChannelId::parse(&stored.channel_id)
-        .ok_or_else(|| unreadable("channel id"))?;
-    let update = serde_json::from_value(stored.update).map_err(|e| unreadable(&e.to_string()))?;
-    Ok((channel_id, update))
-}
+// A Telegram job's payload is read as the webhook stored it (`inbound::payload`).
+use crate::bridge::inbound::decode_payload as inbound_payload;
 
 fn jitter(max_ms: i64) -> i64 {
     rand::thread_rng().gen_range(0..=max_ms)

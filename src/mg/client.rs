@@ -534,7 +534,10 @@ impl MgApi {
                 .timeout(DOWNLOAD_TIME_LIMIT)
                 .send()
                 .await
-                .map_err(|e| MgError::Unreachable(describe_transport_error(&e)))?;
+                .map_err(|e| match e.is_builder() {
+                    true => request_error(&e),
+                    false => MgError::Unreachable(describe_transport_error(&e)),
+                })?;
             let status = response.status();
             if status.is_redirection() {
                 let next = response
@@ -593,6 +596,7 @@ impl MgApi {
             permit.finish();
             let response = match sent {
                 Ok(response) => response,
+                Err(e) if e.is_builder() => return Err(request_error(&e)),
                 Err(e) => {
                     let retry = e.is_connect() || call.repeat == Repeat::Safe;
                     if retry && !last {
@@ -698,6 +702,12 @@ fn json<T: Serialize>(method: Method, path: String, request: &T, repeat: Repeat)
         payload: Payload::Json(Bytes::from(bytes)),
         repeat,
     }
+}
+
+/// A request that could not be built (a header value or URL HTTP cannot carry) fails the same
+/// way every time: it is not "MG unreachable", and the job must not wait for it.
+fn request_error(e: &reqwest::Error) -> MgError {
+    MgError::Request(describe_transport_error(e))
 }
 
 async fn read_body(mut response: reqwest::Response) -> Result<Bytes, MgError> {

@@ -24,6 +24,10 @@ pub enum MgError {
     /// A 2xx answer whose body is not what the Transport API documents.
     #[error("MessageGateway's answer could not be read: {0}")]
     Decode(String),
+    /// The request could not be built (a header value or URL that HTTP cannot carry): it would
+    /// fail the same way on every attempt, so it is never repeated.
+    #[error("the request to MessageGateway could not be built: {0}")]
+    Request(String),
 }
 
 impl MgError {
@@ -38,7 +42,7 @@ impl MgError {
         match self {
             Self::RateLimited | Self::Unreachable(_) => true,
             Self::Api { status, .. } => *status >= 500,
-            Self::Unauthorized | Self::Decode(_) => false,
+            Self::Unauthorized | Self::Decode(_) | Self::Request(_) => false,
         }
     }
 

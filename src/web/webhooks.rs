@@ -9,12 +9,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::AppState;
 use crate::bridge::delivery::DeliveryError;
-use crate::bridge::outbound;
-use crate::bridge::worker::InboundPayload;
+use crate::bridge::{inbound, outbound};
 use crate::config::DeliveryMode;
 use crate::messenger::telegram::{ChatType, Update};
 use crate::mg::{MgWebhook, SendingErrorCode};
@@ -84,14 +83,14 @@ async fn telegram_update(
         );
         return ok_empty();
     }
-    // The body was parsed above, so it is JSON and can be embedded as it came.
-    let body = String::from_utf8_lossy(&body);
-    let payload = format!(
-        "{{\"channel_id\":{},\"update\":{}}}",
-        Value::String(channel.id.as_str().to_owned()),
-        body
-    );
-    debug_assert!(serde_json::from_str::<InboundPayload>(&payload).is_ok());
+    // What was parsed is stored, so the worker reads back exactly what was accepted.
+    let payload = match inbound::encode_payload(&channel.id, &update) {
+        Ok(payload) => payload,
+        Err(e) => {
+            tracing::warn!(error = %e, "Telegram update that cannot be stored refused");
+            return refuse(StatusCode::BAD_REQUEST, "malformed update");
+        }
+    };
     let job = NewJob {
         account_id: channel.account_id.clone(),
         kind: JobKind::Telegram,

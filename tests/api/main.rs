@@ -16,6 +16,7 @@ mod fake_telegram;
 mod fault_proxy;
 mod faults_peers;
 mod helpers;
+mod hostile;
 mod inbound;
 mod mg_client;
 mod outbound;

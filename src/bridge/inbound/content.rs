@@ -82,6 +82,16 @@ pub fn content_of(message: &Message) -> Option<Content> {
     Some(content)
 }
 
+/// A sender's MIME type, usable as the upload's Content-Type header: trimmed, `type/subtype`
+/// in visible ASCII, at most 255 characters (RFC 6838 allows 127 on each side). Anything else
+/// would make the upload request unbuildable on every attempt, so it falls back to the
+/// kind's default instead.
+fn clean_mime(mime: &str) -> Option<String> {
+    let mime = mime.trim();
+    let visible = mime.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    (visible && mime.len() <= 255 && mime.contains('/')).then(|| mime.to_owned())
+}
+
 /// The file of a media message, with the MG type it becomes.
 fn media_of(message: &Message) -> Option<Media> {
     let caption = non_empty(&message.caption);
@@ -90,8 +100,7 @@ fn media_of(message: &Message) -> Option<Media> {
         file_id: file_id.to_owned(),
         file_size,
         mime_type: mime
-            .filter(|m| !m.is_empty())
-            .cloned()
+            .and_then(|m| clean_mime(m))
             .unwrap_or_else(|| default_mime.to_owned()),
         file_name: None,
         what: "file",

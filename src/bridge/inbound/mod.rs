@@ -10,7 +10,9 @@
 
 mod content;
 mod customer;
+mod long;
 mod media;
+mod payload;
 mod text;
 
 use std::collections::BTreeSet;
@@ -26,6 +28,7 @@ use crate::mg::{
 };
 
 pub use content::{message_external_id, DOWNLOAD_LIMIT};
+pub use payload::{decode_payload, encode_payload};
 
 use content::{content_of, media_message, text_message, Content};
 use customer::{customer_of, user_of_chat};
@@ -85,8 +88,15 @@ async fn deliver_message(d: &mut Delivery<'_>, message: &Message) -> Result<(), 
             Fetched::TooLarge(size) => text_message(message, media.too_large_notice(size)),
         },
     };
-    let request = send_request(d, message, new);
-    send(d, request).await
+    // Past MG's text limit: several messages, in order (`long`).
+    for (k, part) in long::split_long(new).into_iter().enumerate() {
+        let mut request = send_request(d, message, part);
+        if k > 0 {
+            request.quote = None;
+        }
+        send(d, request).await?;
+    }
+    Ok(())
 }
 
 /// The whole `POST /messages` body for a message and its mapped content.
@@ -176,7 +186,8 @@ async fn deliver_edit(d: &mut Delivery<'_>, message: &Message) -> Result<(), Del
         );
         return Ok(());
     };
-    let request = edit_request(MgChannelId(d.channel.mg_channel_id), message, text.clone());
+    let text = long::cut_long(text.clone());
+    let request = edit_request(MgChannelId(d.channel.mg_channel_id), message, text);
     let request = &request;
     d.mg.call(
         d.account,

@@ -544,7 +544,14 @@ fn transport_error(error: reqwest::Error, token: &BotToken) -> TelegramError {
     } else {
         format!("{kind}: {cause}")
     };
-    TelegramError::Unreachable(scrub(&truncate(&text), token))
+    let text = scrub(&truncate(&text), token);
+    // A request that could not be built (a header value or URL HTTP cannot carry) fails the
+    // same way every time: not "Telegram unreachable", so never repeated.
+    if error.is_builder() {
+        TelegramError::Request(text)
+    } else {
+        TelegramError::Unreachable(text)
+    }
 }
 
 /// The last line of defence: no text we build may carry the token's secret.
@@ -605,6 +612,8 @@ fn file_part(file: &UploadFile) -> Part {
 
 /// Telegram reads the multipart `filename` as raw UTF-8 and cuts it at `;`; reqwest passes
 /// CR and LF through. Keep the name readable and the header whole.
+const MAX_FILE_NAME: usize = 255;
+
 fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
@@ -616,6 +625,8 @@ fn safe_file_name(name: &str) -> String {
             }
         })
         .collect();
+    // Capped: a name longer than any file system allows only makes the header huge.
+    let cleaned: String = cleaned.trim().chars().take(MAX_FILE_NAME).collect();
     let cleaned = cleaned.trim();
     if cleaned.is_empty() {
         "file".to_owned()

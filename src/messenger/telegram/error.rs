@@ -26,6 +26,10 @@ pub enum TelegramError {
     /// An answer that is not the Bot API's JSON, or not the shape the method returns.
     #[error("Telegram's answer could not be read: {0}")]
     Decode(String),
+    /// The request could not be built (a header value or URL that HTTP cannot carry): it would
+    /// fail the same way on every attempt, so it is never repeated.
+    #[error("the request to Telegram could not be built: {0}")]
+    Request(String),
 }
 
 impl TelegramError {
@@ -72,7 +76,7 @@ impl TelegramError {
         match self {
             Self::Unreachable(_) => true,
             Self::Api { code, .. } => *code == 429 || *code >= 500,
-            Self::Unauthorized | Self::Decode(_) => false,
+            Self::Unauthorized | Self::Decode(_) | Self::Request(_) => false,
         }
     }
 

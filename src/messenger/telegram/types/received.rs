@@ -1,0 +1,533 @@
+//! Updates as Telegram delivers them. Each optional field is read through `Lenient`: one odd
+//! sub-field (`"photo": null`, a thumbnail without `file_id`) is dropped and logged instead of
+//! refusing the whole update, which Telegram would then redeliver for a day. The types also
+//! serialize, so the webhook stores what it parsed and the worker reads exactly that
+//! (`bridge::inbound::payload`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use serde_with::serde_as;
+
+use super::lenient::Lenient;
+
+/// One webhook delivery. Exactly one kind is set; kinds we do not model land in `other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Update {
+    pub update_id: i64,
+    // The kinds themselves are strict: lenient fields are buffered before they are read,
+    // which would put the whole message under the JSON parser's depth limit and strict
+    // escapes again (the fields inside a message are lenient one by one).
+    #[serde(default)]
+    pub message: Option<Message>,
+    #[serde(default)]
+    pub edited_message: Option<Message>,
+    #[serde(default)]
+    pub channel_post: Option<Message>,
+    #[serde(default)]
+    pub edited_channel_post: Option<Message>,
+    #[serde(default)]
+    pub message_reaction: Option<MessageReactionUpdated>,
+    /// Any other kind (`callback_query`, `business_message`, … or ones newer than this code),
+    /// kept raw so it can be logged by name and ignored.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl Update {
+    /// The kind's field name, e.g. `"message"`; for logs and metrics.
+    pub fn kind(&self) -> &str {
+        if self.message.is_some() {
+            "message"
+        } else if self.edited_message.is_some() {
+            "edited_message"
+        } else if self.channel_post.is_some() {
+            "channel_post"
+        } else if self.edited_channel_post.is_some() {
+            "edited_channel_post"
+        } else if self.message_reaction.is_some() {
+            "message_reaction"
+        } else {
+            self.other.keys().next().map_or("unknown", String::as_str)
+        }
+    }
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub is_bot: bool,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub first_name: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub username: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub language_code: Option<String>,
+    /// Only in `getMe`.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub can_join_groups: Option<bool>,
+    /// Only in `getMe`: privacy mode off.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub can_read_all_group_messages: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatType {
+    Private,
+    Group,
+    Supergroup,
+    Channel,
+    #[serde(other)]
+    Unknown,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chat {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: ChatType,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub title: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub username: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub last_name: Option<String>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message_id: i64,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub message_thread_id: Option<i64>,
+    /// Empty for messages sent on behalf of a chat (channels, anonymous admins).
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub from: Option<User>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub sender_chat: Option<Chat>,
+    pub date: i64,
+    pub chat: Chat,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub edit_date: Option<i64>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub reply_to_message: Option<Box<Message>>,
+    /// The part of the replied-to message the user quoted (Bot API 7.0).
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub quote: Option<TextQuote>,
+    /// Photos and videos sent together share this id; each arrives as its own update.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub media_group_id: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub text: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub entities: Vec<MessageEntity>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub caption: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub caption_entities: Vec<MessageEntity>,
+    /// Sizes of one photo, smallest first.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub photo: Vec<PhotoSize>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub document: Option<Document>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub voice: Option<Voice>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub audio: Option<Audio>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub video: Option<Video>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub animation: Option<Animation>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub sticker: Option<Sticker>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub video_note: Option<VideoNote>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub contact: Option<Contact>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub location: Option<Location>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub venue: Option<Venue>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub poll: Option<Poll>,
+}
+
+impl Message {
+    /// The biggest size of a photo message (Telegram lists them smallest first).
+    pub fn largest_photo(&self) -> Option<&PhotoSize> {
+        self.photo
+            .iter()
+            .max_by_key(|p| (u64::from(p.width) * u64::from(p.height), p.file_size))
+    }
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextQuote {
+    pub text: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub position: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub is_manual: bool,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEntity {
+    /// `bold`, `italic`, `text_link`, `mention`, … (kept as text: new kinds keep coming).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// In UTF-16 code units, as Telegram counts.
+    pub offset: u32,
+    pub length: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub url: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub user: Option<User>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub language: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub custom_emoji_id: Option<String>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoSize {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub width: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub height: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_size: Option<u64>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub thumbnail: Option<PhotoSize>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_size: Option<u64>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Voice {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub duration: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_size: Option<u64>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audio {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub duration: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub performer: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub title: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_size: Option<u64>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub thumbnail: Option<PhotoSize>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Video {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub width: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub height: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub duration: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub thumbnail: Option<PhotoSize>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_size: Option<u64>,
+}
+
+/// A GIF or soundless H.264 video. Telegram also sets `document` on such messages.
+pub type Animation = Video;
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sticker {
+    pub file_id: String,
+    pub file_unique_id: String,
+    /// `regular`, `mask` or `custom_emoji`.
+    #[serde(rename = "type", default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub kind: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub width: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub height: u32,
+    /// A `.tgs` (Lottie) file rather than an image.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub is_animated: bool,
+    /// A `.webm` video rather than an image.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub is_video: bool,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub thumbnail: Option<PhotoSize>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub emoji: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub set_name: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_size: Option<u64>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoNote {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub length: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub duration: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub thumbnail: Option<PhotoSize>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub file_size: Option<u64>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub phone_number: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub first_name: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub user_id: Option<i64>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub vcard: Option<String>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub horizontal_accuracy: Option<f64>,
+    /// Set for live locations (seconds they stay live).
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub live_period: Option<u32>,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Venue {
+    pub location: Location,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub title: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub address: String,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poll {
+    pub id: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub question: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub options: Vec<PollOption>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub total_voter_count: u32,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub is_closed: bool,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub is_anonymous: bool,
+    /// `regular` or `quiz`.
+    #[serde(rename = "type", default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub kind: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub allows_multiple_answers: bool,
+}
+
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollOption {
+    pub text: String,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub voter_count: u32,
+}
+
+/// Someone changed their reactions to a message (delivered only when `message_reaction` is in
+/// `allowed_updates`, and in groups only to admin bots).
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReactionUpdated {
+    pub chat: Chat,
+    pub message_id: i64,
+    /// Empty when the reaction is anonymous (then `actor_chat` is set).
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub user: Option<User>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub actor_chat: Option<Chat>,
+    pub date: i64,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub old_reaction: Vec<ReactionType>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub new_reaction: Vec<ReactionType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReactionType {
+    Emoji {
+        emoji: String,
+    },
+    CustomEmoji {
+        custom_emoji_id: String,
+    },
+    /// The paid star reaction.
+    Paid,
+    /// A kind newer than this code; received only, never sent.
+    #[serde(other)]
+    #[serde(skip_serializing)]
+    Unknown,
+}
+
+impl ReactionType {
+    pub fn emoji(emoji: impl Into<String>) -> Self {
+        Self::Emoji {
+            emoji: emoji.into(),
+        }
+    }
+}
