@@ -13,6 +13,7 @@ mod fairness;
 mod fake_crm;
 mod fake_mg;
 mod fake_telegram;
+mod faults_db;
 mod helpers;
 mod inbound;
 mod mg_client;
