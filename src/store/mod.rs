@@ -136,13 +136,15 @@ impl Store {
                         return Ok(true);
                     }
                     // A transaction dropped after a failed statement or COMMIT queued a ROLLBACK;
-                    // the ping waits for it. When SQLite refuses writes (a full disk, EFBIG) that
-                    // ROLLBACK can fail too, and sqlx ignores it: the connection would go back
-                    // to the pool still inside the transaction, holding the write lock. Every
-                    // other writer then times out on busy_timeout, and this connection's next
-                    // `begin()` only opens a savepoint, so its "commit" stores nothing while the
-                    // webhook is answered 200. Such a connection is closed instead, which ends
-                    // the transaction and frees the lock.
+                    // the ping waits for it. When a write fails on I/O (a full disk, EFBIG),
+                    // SQLite has already rolled the transaction back, so that ROLLBACK fails
+                    // ("no transaction is active"), sqlx ignores it and still counts the
+                    // connection as inside a transaction. Its next `begin()` is then a SAVEPOINT
+                    // (which opens a real transaction) and a failure there only rolls back to
+                    // the savepoint: the transaction stays open with the write lock, every other
+                    // writer times out on busy_timeout, and this connection's later "commits"
+                    // only release savepoints, storing nothing while webhooks get 200. Such a
+                    // connection is closed instead, which ends whatever it holds.
                     conn.ping().await?;
                     if !conn.is_in_transaction() {
                         return Ok(true);

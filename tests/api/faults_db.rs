@@ -26,9 +26,10 @@ const EVERY: Duration = Duration::from_millis(100);
 pub(crate) struct Rig {
     pub service: ServiceProcess,
     pub mg: FakeMg,
+    client_id: String,
     webhook: String,
     secret: String,
-    _telegram: FakeTelegram,
+    telegram: FakeTelegram,
     _crm: FakeCrm,
     _dir: tempfile::TempDir,
 }
@@ -44,7 +45,7 @@ pub(crate) async fn rig(database_url: &str) -> Rig {
     let mut env = service_env(database_url, telegram.api_url().as_str());
     env.push(("MGBRIDGE__QUEUE__LEASE_SECONDS".into(), "2".into()));
     let service = ServiceProcess::start(env, dir.path().join("service.log")).await;
-    connect_and_add_bot(&service.address, &crm.url, API_KEY, TOKEN).await;
+    let client_id = connect_and_add_bot(&service.address, &crm.url, API_KEY, TOKEN).await;
     let hook = telegram.webhook_of(TOKEN).unwrap();
     mg.set(|s| s.delay = Duration::from_millis(100));
     Rig {
@@ -54,9 +55,10 @@ pub(crate) async fn rig(database_url: &str) -> Rig {
             url::Url::parse(&hook.url).unwrap().path()
         ),
         secret: hook.secret_token.unwrap(),
+        client_id,
         service,
         mg,
-        _telegram: telegram,
+        telegram,
         _crm: crm,
         _dir: dir,
     }
@@ -80,6 +82,9 @@ pub(crate) struct Sent {
 /// repeating it after 503 as Telegram does, until `stop` and nothing is left.
 pub(crate) struct Stream {
     pub sent: Arc<Mutex<Sent>>,
+    /// The stream's `seq`-th update is due at `started + seq * EVERY` (made late, in a burst,
+    /// when a request held the sender up, as Telegram queues them meanwhile).
+    started: Instant,
     pub making: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
@@ -91,7 +96,9 @@ impl Stream {
         let making = Arc::new(AtomicBool::new(true));
         let stop = Arc::new(AtomicBool::new(false));
         let (webhook, secret) = (rig.webhook.clone(), rig.secret.clone());
+        let started = Instant::now();
         let task = tokio::spawn(send(
+            started,
             webhook,
             secret,
             sent.clone(),
@@ -100,10 +107,16 @@ impl Stream {
         ));
         Self {
             sent,
+            started,
             making,
             stop,
             task,
         }
+    }
+
+    /// How many updates were due by `at`.
+    pub fn due_by(&self, at: Instant) -> usize {
+        (at.saturating_duration_since(self.started).as_millis() / EVERY.as_millis()) as usize
     }
 
     /// Stops making updates and waits until every one made has been accepted (30 s at most).
@@ -123,6 +136,7 @@ impl Stream {
 }
 
 async fn send(
+    started: Instant,
     webhook: String,
     secret: String,
     sent: Arc<Mutex<Sent>>,
@@ -135,7 +149,7 @@ async fn send(
         .unwrap();
     let mut pending: VecDeque<(i64, usize, usize, Value)> = VecDeque::new();
     let mut per_chat = [0usize; CHATS.len()];
-    let mut next = Instant::now();
+    let mut next = started + EVERY;
     loop {
         while making.load(Ordering::SeqCst) && Instant::now() >= next {
             next += EVERY;
@@ -198,6 +212,29 @@ fn text_of(seq: usize, n: usize) -> String {
 /// The stream's sequence number back from a text.
 fn seq_of(text: &str) -> Option<usize> {
     text.rsplit_once('(')?.1.strip_suffix(')')?.parse().ok()
+}
+
+/// An operator's message to the first chat through MG's webhook; its answer's status.
+async fn post_operator_message(rig: &Rig, mg_id: i64) -> u16 {
+    let channel = rig.mg.channels().into_iter().find(|c| c.is_active).unwrap();
+    let webhook = json!({
+        "type": "message_sent",
+        "meta": {"timestamp": 1_790_000_000},
+        "data": {
+            "id": mg_id, "channel_id": channel.id,
+            "external_chat_id": CHATS[0].to_string(), "external_user_id": CHATS[0].to_string(),
+            "type": "text", "content": "operator's reply"
+        }
+    });
+    reqwest::Client::new()
+        .post(format!("{}/webhook/mg", rig.service.address))
+        .header("Clientid", &rig.client_id)
+        .json(&webhook)
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .map(|a| a.status().as_u16())
+        .unwrap_or(0)
 }
 
 /// When each message reached MG (by its place in the fake's list), polled every 10 ms.
@@ -399,6 +436,11 @@ async fn sqlite_refusing_writes() {
     let fault_start = Instant::now();
     let refused_before = stream.sent.lock().unwrap().refused;
     let noticed = wait_ready(&rig, false, "sqlite fault").await;
+    assert_eq!(
+        post_operator_message(&rig, 901).await,
+        503,
+        "MG's webhook is refused too while writes fail"
+    );
     let left = Duration::from_secs(8).saturating_sub(fault_start.elapsed());
     tokio::time::sleep(left).await;
     assert!(
@@ -407,15 +449,32 @@ async fn sqlite_refusing_writes() {
     );
     prlimit_fsize(rig.service.pid(), "unlimited:unlimited");
     let fault_end = Instant::now();
-    let made_by_fault_end = stream.sent.lock().unwrap().made;
+    let made_by_fault_end = stream.due_by(fault_end);
     let back = wait_ready(&rig, true, "sqlite after the fault").await;
     eprintln!(
         "FAULT sqlite writes refused 8 s: readiness not ready after {} ms, ready again {} ms after the fault's end",
         noticed.as_millis(),
         back.as_millis()
     );
+    let log = rig.service.log();
+    let closed = log.matches("inside a failed transaction").count();
+    let refusals: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("status=503") || l.contains("inside a failed transaction"))
+        .collect();
+    eprintln!(
+        "FAULT sqlite: {closed} connections closed inside a failed transaction; {}",
+        refusals.join("\n")
+    );
+    // MG repeats it, and now it is stored and delivered.
+    assert_eq!(post_operator_message(&rig, 901).await, 200);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let sent = stream.finish().await;
+    assert_eq!(
+        rig.telegram.messages_to(CHATS[0]).len(),
+        1,
+        "the operator's message refused during the fault reaches the chat once"
+    );
     settle_and_check(
         &rig,
         "sqlite writes refused 8 s",
@@ -607,7 +666,7 @@ async fn postgres_stopped_mid_stream() {
         "FAULT postgres down: {} ms",
         (fault_end - fault_start).as_millis()
     );
-    let made_by_fault_end = stream.sent.lock().unwrap().made;
+    let made_by_fault_end = stream.due_by(fault_end);
     let back = wait_ready(&rig, true, "postgres back").await;
     eprintln!(
         "FAULT postgres down 5 s: readiness not ready after {} ms, ready again {} ms after the fault's end",
