@@ -18,6 +18,7 @@ mod helpers;
 mod inbound;
 mod mg_client;
 mod outbound;
+mod private_postgres;
 mod queue;
 mod service;
 mod service_process;
