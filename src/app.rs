@@ -50,6 +50,7 @@ impl Application {
     /// Opens and migrates the database, builds the clients, and binds `server.bind` (port 0
     /// picks a free port, which tests use).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        survive_file_size_limit();
         let master_key = master_key_for(&settings)?;
         let store = connect_store(&settings, &master_key).await?;
         store.migrate().await?;
@@ -251,6 +252,22 @@ fn csrf_config(settings: &Settings, key: &MasterKey) -> CsrfConfig {
         .with_cookie_same_site(SameSite::Lax)
         .with_http_only(true)
         .with_secure(settings.server.public_url.scheme() == "https")
+}
+
+/// A write past the file-size limit (`ulimit -f`, a quota) raises SIGXFSZ, whose default is to
+/// kill the process: every webhook in flight would be lost and the queue stop. With a handler
+/// installed the write fails with EFBIG instead, which the store reports like any failed write
+/// (webhooks get 503, readiness goes red) and recovers from once writes pass again. tokio's
+/// handler stays installed for the life of the process, so the stream itself is not kept.
+fn survive_file_size_limit() {
+    /// SIGXFSZ's number on Linux and the BSDs (tokio names only the common signals).
+    #[cfg(unix)]
+    const SIGXFSZ: i32 = 25;
+    #[cfg(unix)]
+    if let Err(e) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(SIGXFSZ))
+    {
+        tracing::warn!(error = %e, "could not catch SIGXFSZ: a write past the file-size limit kills the process");
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (docker stop, Kubernetes).

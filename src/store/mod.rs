@@ -11,11 +11,12 @@ mod sent;
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use accounts::{Account, ConnectedAccount};
 pub use channels::{secret_eq, Channel, ChannelId, NewChannel};
@@ -61,6 +62,9 @@ pub enum StoreError {
     Crypto(#[from] crate::crypto::CryptoError),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// The readiness write failed within the last `PROBE_EVERY` (its cause was logged then).
+    #[error("the database refused a write moments ago")]
+    WritesFailing,
 }
 
 #[derive(Clone, Debug)]
@@ -70,7 +74,15 @@ pub struct Store {
     cipher: Cipher,
     /// How long after a customer's message replies into that chat go before cold sends (ms).
     warm_ms: i64,
+    /// The last readiness write: when, and whether it passed (`ping`).
+    probe: Arc<tokio::sync::Mutex<Option<(Instant, bool)>>>,
 }
+
+/// Readiness writes at most this often; probes in between get the last answer.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+/// A readiness write slower than this counts as failed (the write lock is wedged or the server
+/// is gone); well under a load balancer's usual probe timeout.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// `queue.warm_chat_minutes`' default, for a store made without settings.
 const DEFAULT_WARM_MS: i64 = 15 * 60 * 1000;
@@ -118,6 +130,33 @@ impl Store {
                     Ok(())
                 })
             })
+            .after_release(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend != Backend::Sqlite {
+                        return Ok(true);
+                    }
+                    // A transaction dropped after a failed statement or COMMIT queued a ROLLBACK;
+                    // the ping waits for it. When a write fails on I/O (a full disk, EFBIG),
+                    // SQLite has already rolled the transaction back, so that ROLLBACK fails
+                    // ("no transaction is active"), sqlx ignores it and still counts the
+                    // connection as inside a transaction. Its next `begin()` is then a SAVEPOINT
+                    // (which opens a real transaction) and a failure there only rolls back to
+                    // the savepoint: the transaction stays open with the write lock, every other
+                    // writer times out on busy_timeout, and this connection's later "commits"
+                    // only release savepoints, storing nothing while webhooks get 200. Such a
+                    // connection is closed instead, which ends whatever it holds.
+                    conn.ping().await?;
+                    if !conn.is_in_transaction() {
+                        return Ok(true);
+                    }
+                    let rollback = conn.execute("ROLLBACK").await.err();
+                    tracing::warn!(
+                        rollback_error = rollback.as_ref().map(|e| e.to_string()),
+                        "a database connection came back inside a failed transaction: closing it"
+                    );
+                    Ok(false)
+                })
+            })
             .connect_with(options)
             .await
             .with_context(|| {
@@ -131,6 +170,7 @@ impl Store {
             backend,
             cipher,
             warm_ms: DEFAULT_WARM_MS,
+            probe: Arc::default(),
         })
     }
 
@@ -151,10 +191,33 @@ impl Store {
         self.backend
     }
 
-    /// Readiness: the database answers a query.
+    /// Readiness: the database takes a write. A read alone would pass on a disk that refuses
+    /// writes, while every webhook is answered 503. The write is a one-row update, done at most
+    /// every `PROBE_EVERY` (concurrent probes wait for one write), so probes stay cheap.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        let mut last = self.probe.lock().await;
+        if let Some((at, passed)) = *last {
+            if at.elapsed() < PROBE_EVERY {
+                return if passed {
+                    Ok(())
+                } else {
+                    Err(StoreError::WritesFailing)
+                };
+            }
+        }
+        let write = sqlx::query("UPDATE health_probe SET checked_at = $1 WHERE id = 1")
+            .bind(now_ms())
+            .execute(&self.pool);
+        let outcome = match tokio::time::timeout(PROBE_TIMEOUT, write).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Database(e)),
+            Err(_) => Err(StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the readiness write did not finish in time",
+            )))),
+        };
+        *last = Some((Instant::now(), outcome.is_ok()));
+        outcome
     }
 
     pub async fn close(&self) {

@@ -1,4 +1,4 @@
-//! Liveness (the process answers), readiness (the database answers too), and metrics.
+//! Liveness (the process answers), readiness (the database takes a write too), and metrics.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -31,6 +31,8 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// 503 while the database refuses writes, since webhooks are answered 503 then too: a load
+/// balancer sends traffic elsewhere and an operator sees why.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (

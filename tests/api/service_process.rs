@@ -149,14 +149,23 @@ fn spawn(env: &[(String, String)], log: &PathBuf) -> Child {
     let binary = std::env::var_os("MGBRIDGE_BENCH_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mgbridge")));
-    Command::new(binary)
+    // Through pipes, copied to the log by this process: a pipe is not subject to the child's
+    // file-size limit, so its log survives the fault tests' `prlimit --fsize`.
+    let mut child = Command::new(binary)
         .arg("serve")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("the mgbridge binary starts")
+        .expect("the mgbridge binary starts");
+    copy_to(child.stdout.take().unwrap(), out.try_clone().unwrap());
+    copy_to(child.stderr.take().unwrap(), out);
+    child
+}
+
+fn copy_to(mut from: impl std::io::Read + Send + 'static, mut to: std::fs::File) {
+    std::thread::spawn(move || std::io::copy(&mut from, &mut to));
 }
 
 /// What a merchant does in the browser, over plain HTTP: connect the CRM, add the bot. Returns
