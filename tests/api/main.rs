@@ -14,6 +14,7 @@ mod fake_crm;
 mod fake_mg;
 mod fake_telegram;
 mod helpers;
+mod hostile_http;
 mod inbound;
 mod mg_client;
 mod outbound;
