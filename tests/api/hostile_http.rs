@@ -134,6 +134,16 @@ fn mg_job(body: &[u8]) -> Option<Option<i64>> {
     })
 }
 
+/// Issue 9, "One bad job blocks its chat for up to 24 hours": an MG file item id too long
+/// for a URL ("Parsed Url is not a valid Uri") is retried as if MG were down, and its chat
+/// waits behind it. Real ids are short; past 4 KB this harness leaves them out.
+fn mg_known_retried_forever(body: &[u8]) -> bool {
+    match MgWebhook::parse(body) {
+        Ok(MgWebhook::MessageSent(sent)) => sent.items.iter().any(|i| i.id.0.len() > 4096),
+        _ => false,
+    }
+}
+
 #[derive(Default)]
 struct Tally {
     posted: usize,
@@ -144,7 +154,7 @@ struct Tally {
     telegram_keys: HashSet<i64>,
     mg_keys: HashSet<i64>,
     mg_undeduped: usize,
-    /// Telegram bodies of the known parse defect, not posted.
+    /// Bodies of a known defect, not posted.
     known_defect: usize,
 }
 
@@ -197,11 +207,14 @@ async fn post_mutations(
                 };
                 let value = retarget(sample, chat, id, bridge.mg_channel_id);
                 let (kind, body) = mutator.mutate(&value);
-                // Accepted with 200 and then unreadable by the worker, and in debug builds a
-                // panic in the webhook's `debug_assert`: issue 9's known parse defect, fixed on
-                // the parse branch (`properties::telegram_known_unreadable`). Not posted;
-                // counted.
-                if matches!(hook, Hook::Telegram) && properties::telegram_known_unreadable(&body) {
+                // Two known defects of issue 9, fixed on other branches; not posted, counted.
+                // Telegram: accepted with 200, then unreadable by the worker (and in debug
+                // builds a panic in the webhook's `debug_assert`). MG: `mg_known_retried_forever`.
+                let known = match hook {
+                    Hook::Telegram => properties::telegram_known_unreadable(&body),
+                    Hook::Mg => mg_known_retried_forever(&body),
+                };
+                if known {
                     let mut t = tally.lock().unwrap();
                     t.posted += 1;
                     t.known_defect += 1;
@@ -370,7 +383,7 @@ async fn a_hundred_thousand_mutated_bodies(db: Db) {
     let hwm = peak_rss_kib();
     let cpu = cpu_seconds();
     eprintln!(
-        "{db:?}: {} bodies in {posted_in:?} ({} of the known defect not posted), drained in \
+        "{db:?}: {} bodies in {posted_in:?} ({} of a known defect not posted), drained in \
          {drained_in:?}; jobs: {done} done, {failed} failed, {expected} expected; peak RSS \
          (VmHWM, test process) {} MiB; {cpu:.0} CPU s (service, fakes and client); FUZZ_SEED={seed}",
         t.posted,

@@ -265,7 +265,11 @@ fn client_ids_that_parse_print_shortened() {
 #[ignore = "issue 9 parse defects: run with --run-ignored once the parse branch is merged"]
 fn known_defects_hold_once_fixed() {
     let mut broken = Vec::new();
+    // The MG one (`mg_*`) is about delivery, checked by tests/api/hostile_http.rs.
     for (name, body) in corpus("known_defects") {
+        if !name.starts_with("telegram_") {
+            continue;
+        }
         let holds = std::panic::catch_unwind(|| {
             let update = serde_json::from_slice::<mgbridge::messenger::telegram::Update>(&body);
             assert!(update.is_ok(), "refused: {:?}", update.err());
