@@ -72,6 +72,7 @@ impl Application {
         let router = web::router(
             state,
             Duration::from_secs(settings.server.request_timeout_seconds),
+            settings.server.webhook_concurrency,
         );
         let listener = TcpListener::bind(settings.server.bind)
             .await

@@ -73,6 +73,9 @@ pub struct ServerSettings {
     pub bind: SocketAddr,
     pub public_url: Url,
     pub request_timeout_seconds: u64,
+    /// Webhook requests (Telegram and MG together) handled at once; more are answered 503 at
+    /// once, so a flood costs at most this many bodies of memory, and the senders retry.
+    pub webhook_concurrency: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -188,6 +191,10 @@ impl Settings {
         anyhow::ensure!(
             public.path() == "/" && public.query().is_none(),
             "server.public_url must have no path or query (got {public}); the module's pages live at its root"
+        );
+        anyhow::ensure!(
+            self.server.webhook_concurrency > 0,
+            "server.webhook_concurrency must be at least 1: with 0 every webhook is refused"
         );
         anyhow::ensure!(
             !self.module.integration_code.trim().is_empty(),

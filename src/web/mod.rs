@@ -64,7 +64,8 @@ impl FromRef<AppState> for CsrfConfig {
     }
 }
 
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
+/// `webhook_concurrency`: webhook requests handled at once (`server.webhook_concurrency`).
+pub fn router(state: AppState, request_timeout: Duration, webhook_concurrency: usize) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -115,7 +116,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(settings::router())
         .merge(activity::router())
         .merge(health::router())
-        .merge(webhooks::router())
+        .merge(webhooks::router(webhook_concurrency))
         .merge(avatar::router())
         .merge(pages::assets_router())
         .fallback(pages::not_found)

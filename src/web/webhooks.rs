@@ -2,14 +2,21 @@
 //! events (`POST /webhook/mg`). Each authenticates, parses at the edge, stores a job through
 //! the group-commit ingest and only then answers; the workers deliver. Nothing is stored for a
 //! request that is refused.
+//!
+//! The body is read only after the request is authenticated, so a stranger's large body costs
+//! nothing but its headers; and at most `server.webhook_concurrency` requests are handled at
+//! once: past that, 503 at once (Telegram and MG repeat), so memory stays bounded.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::{BoxError, Json, Router};
 use serde_json::json;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
 
 use super::AppState;
 use crate::bridge::delivery::DeliveryError;
@@ -26,18 +33,45 @@ const TELEGRAM_SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// MG names the account in this header (Go writes it `Clientid`; HTTP headers ignore case).
 const CLIENT_ID_HEADER: &str = "clientid";
 
-pub fn router() -> Router<AppState> {
+pub fn router(concurrency: usize) -> Router<AppState> {
     Router::new()
         .route("/telegram/{webhook_key}", post(telegram_update))
         .route("/webhook/mg", post(mg_webhook))
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY))
+        // One limit for both routes: `Router::layer` wraps each route on its own, and only
+        // the global limit shares its semaphore between them.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(concurrency)),
+        )
+}
+
+/// The load shedder refused the request: too many webhooks are being handled already.
+async fn overloaded(error: BoxError) -> Response {
+    tracing::warn!(error = %error, "webhook refused: too many at once");
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too many requests at once, repeat later",
+    )
+}
+
+/// Reads the body of an authenticated request, within the webhook body limit (413 past it).
+async fn read_body(request: Request) -> Result<Bytes, Response> {
+    Bytes::from_request(request, &())
+        .await
+        .map_err(|rejection| {
+            tracing::warn!(error = %rejection, "webhook body not read");
+            refuse(rejection.status(), "body too large or not readable")
+        })
 }
 
 async fn telegram_update(
     State(state): State<AppState>,
     Path(webhook_key): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     let given = headers
         .get(TELEGRAM_SECRET_HEADER)
@@ -53,6 +87,10 @@ async fn telegram_update(
             );
         }
         Err(e) => return unavailable(&e),
+    };
+    let body = match read_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
     let update: Update = match serde_json::from_slice(&body) {
         Ok(update) => update,
@@ -122,7 +160,11 @@ fn bridged_chat(update: &Update) -> Option<(i64, ChatType)> {
         .map(|reaction| (reaction.chat.id, reaction.chat.kind))
 }
 
-async fn mg_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn mg_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
     let given = headers
         .get(CLIENT_ID_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -134,6 +176,10 @@ async fn mg_webhook(State(state): State<AppState>, headers: HeaderMap, body: Byt
             return refuse(StatusCode::UNAUTHORIZED, "unknown Clientid");
         }
         Err(e) => return unavailable(&e),
+    };
+    let body = match read_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
     let hook = match MgWebhook::parse(&body) {
         Ok(hook) => hook,
@@ -148,7 +194,9 @@ async fn mg_webhook(State(state): State<AppState>, headers: HeaderMap, body: Byt
         }
         return (StatusCode::OK, Json(outbound::webhook_reply(&hook))).into_response();
     };
-    if mg_channel_id <= 0 || chat.is_empty() {
+    // The chat names the job's lane as text: a NUL in it made Postgres refuse the whole
+    // group-commit batch (503 for every webhook in it), and no chat id holds controls.
+    if mg_channel_id <= 0 || chat.is_empty() || !plausible_chat(chat) {
         return refuse(
             StatusCode::BAD_REQUEST,
             "channel_id and external_chat_id are required",
@@ -208,6 +256,11 @@ async fn send_now(
         }
     };
     (StatusCode::OK, Json(answer)).into_response()
+}
+
+/// A chat id as a messenger gives it: short, and no control characters.
+fn plausible_chat(chat: &str) -> bool {
+    chat.len() <= 128 && !chat.chars().any(char::is_control)
 }
 
 fn ok_empty() -> Response {

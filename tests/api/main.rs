@@ -18,6 +18,7 @@ mod faults_db;
 mod faults_peers;
 mod helpers;
 mod hostile;
+mod hostile_http;
 mod inbound;
 mod mg_client;
 mod outbound;

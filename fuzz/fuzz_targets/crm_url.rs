@@ -1,0 +1,16 @@
+#![no_main]
+//! `cargo +nightly fuzz run crm_url`: the promise in `tests/fuzz/properties.rs`.
+
+use std::sync::OnceLock;
+
+#[path = "../../tests/fuzz/properties.rs"]
+#[allow(dead_code)]
+mod properties;
+
+static POLICIES: OnceLock<[mgbridge::crm::address::CrmPolicy; 2]> = OnceLock::new();
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        properties::crm_url(POLICIES.get_or_init(properties::crm_policies), text);
+    }
+});
