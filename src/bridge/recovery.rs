@@ -12,7 +12,7 @@
 //! In memory, per process: an account's lanes are worked by the one replica that leases it,
 //! and after a restart the lanes simply keep their backoff.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::domain::AccountId;
@@ -25,10 +25,11 @@ const MAX_NOTED: usize = 10_000;
 /// A lane and its head job.
 type LaneHead = (String, i64);
 
-/// Lanes backing off, by the account and direction whose success would make them due.
+/// Lanes backing off (each once, with its head job), by the account and direction whose
+/// success would make them due.
 #[derive(Default)]
 pub struct Recovery {
-    waiting: Mutex<HashMap<(AccountId, JobKind), Vec<LaneHead>>>,
+    waiting: Mutex<HashMap<(AccountId, JobKind), BTreeMap<String, i64>>>,
 }
 
 impl Recovery {
@@ -36,19 +37,23 @@ impl Recovery {
     pub fn backed_off(&self, account: &AccountId, kind: JobKind, lane: &str, job_id: i64) {
         let mut waiting = self.waiting.lock().unwrap();
         let lanes = waiting.entry((account.clone(), kind)).or_default();
-        if lanes.len() < MAX_NOTED {
-            lanes.push((lane.to_owned(), job_id));
+        // A lane backing off again is noted once: its head is the same job.
+        if lanes.len() < MAX_NOTED || lanes.contains_key(lane) {
+            lanes.insert(lane.to_owned(), job_id);
         }
     }
 
     /// A delivery of `account` in direction `kind` went through: the lanes it noted, to be
-    /// made due now (none when nothing was backing off, the usual case).
+    /// made due now, in lane order (none when nothing was backing off, the usual case).
     pub fn succeeded(&self, account: &AccountId, kind: JobKind) -> Vec<LaneHead> {
         let mut waiting = self.waiting.lock().unwrap();
         if waiting.is_empty() {
             return Vec::new();
         }
-        waiting.remove(&(account.clone(), kind)).unwrap_or_default()
+        waiting
+            .remove(&(account.clone(), kind))
+            .map(|lanes| lanes.into_iter().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -65,6 +70,8 @@ mod tests {
         );
         recovery.backed_off(&a, JobKind::Telegram, "tg:1", 1);
         recovery.backed_off(&a, JobKind::Telegram, "tg:2", 2);
+        // Backing off again notes the lane once.
+        recovery.backed_off(&a, JobKind::Telegram, "tg:1", 1);
         recovery.backed_off(&a, JobKind::Mg, "mg:1", 3);
         recovery.backed_off(&b, JobKind::Telegram, "tg:3", 4);
         assert_eq!(

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use mgbridge::config::DeliveryMode;
 
-use crate::helpers::{spawn_app_with, spawn_bridge, wait_for, Bridge, Db, TestApp};
+use crate::helpers::{spawn_app_with, spawn_bridge, wait_for, Bridge, Db};
 use crate::on_both_databases;
 
 const CHAT: i64 = 4_200_000_001;
@@ -39,15 +39,6 @@ pub(crate) fn operator_message(bridge: &Bridge, id: i64, chat: i64, text: &str) 
     })
 }
 
-fn texts_at_mg(app: &TestApp, chat: i64) -> Vec<String> {
-    app.mg
-        .messages()
-        .into_iter()
-        .filter(|m| m.external_chat_id == chat.to_string())
-        .map(|m| m.text.unwrap_or_default())
-        .collect()
-}
-
 async fn a_repeated_update_is_delivered_once(db: Db) {
     let (app, bridge) = spawn_bridge(db).await;
     let update = text_update(1, CHAT, 10, "hello");
@@ -56,18 +47,18 @@ async fn a_repeated_update_is_delivered_once(db: Db) {
         assert_eq!(answer.status(), StatusCode::OK);
     }
     wait_for("the message at MG", || {
-        (texts_at_mg(&app, CHAT) == ["hello"]).then_some(())
+        (app.mg.texts_in(CHAT) == ["hello"]).then_some(())
     })
     .await;
     // A later update still flows, so the first one was not merely slow.
     app.post_telegram_update(&bridge, &text_update(2, CHAT, 11, "again"))
         .await;
     wait_for("the second message", || {
-        (texts_at_mg(&app, CHAT).len() == 2).then_some(())
+        (app.mg.texts_in(CHAT).len() == 2).then_some(())
     })
     .await;
     app.wait_for_jobs("done", 2).await;
-    assert_eq!(texts_at_mg(&app, CHAT), ["hello", "again"]);
+    assert_eq!(app.mg.texts_in(CHAT), ["hello", "again"]);
 }
 
 async fn a_wrong_secret_is_refused_and_stores_nothing(db: Db) {
@@ -213,15 +204,15 @@ async fn a_chat_keeps_its_order_through_mg_failures(db: Db) {
         assert_eq!(answer.status(), StatusCode::OK);
     }
     wait_for("five messages at MG", || {
-        (texts_at_mg(&app, CHAT).len() == 5).then_some(())
+        (app.mg.texts_in(CHAT).len() == 5).then_some(())
     })
     .await;
-    assert_eq!(texts_at_mg(&app, CHAT), ["#1", "#2", "#3", "#4", "#5"]);
+    assert_eq!(app.mg.texts_in(CHAT), ["#1", "#2", "#3", "#4", "#5"]);
     app.mg.fail_next_on("/messages", 8, 429);
     app.post_telegram_update(&bridge, &text_update(200, CHAT, 6, "#6"))
         .await;
     wait_for("the message after 429s", || {
-        (texts_at_mg(&app, CHAT).len() == 6).then_some(())
+        (app.mg.texts_in(CHAT).len() == 6).then_some(())
     })
     .await;
     assert_eq!(app.jobs_in_state("failed").await, 0);
@@ -235,7 +226,7 @@ async fn a_refused_message_is_reported_not_dropped_silently(db: Db) {
     app.post_telegram_update(&bridge, &text_update(2, CHAT, 2, "next"))
         .await;
     wait_for("the next message", || {
-        (texts_at_mg(&app, CHAT) == ["next"]).then_some(())
+        (app.mg.texts_in(CHAT) == ["next"]).then_some(())
     })
     .await;
     app.wait_for_jobs("failed", 1).await;
@@ -322,7 +313,7 @@ async fn a_frozen_account_waits_and_flows_on_reactivation(db: Db) {
         .await;
     assert_eq!(thaw.status(), StatusCode::OK);
     wait_for("the waiting messages", || {
-        (texts_at_mg(&app, CHAT) == ["while frozen"] && app.telegram.messages().len() == 1)
+        (app.mg.texts_in(CHAT) == ["while frozen"] && app.telegram.messages().len() == 1)
             .then_some(())
     })
     .await;

@@ -378,6 +378,15 @@ impl FakeMg {
         self.state.lock().unwrap().messages.clone()
     }
 
+    /// The texts of the messages in external chat `chat`, in arrival order.
+    pub fn texts_in(&self, chat: i64) -> Vec<String> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.external_chat_id == chat.to_string())
+            .map(|m| m.text.unwrap_or_default())
+            .collect()
+    }
+
     pub fn files(&self) -> Vec<FakeFile> {
         self.state.lock().unwrap().files.clone()
     }

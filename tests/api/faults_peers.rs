@@ -11,29 +11,10 @@ use crate::bridge::{operator_message, text_update};
 use crate::fake_mg::FakeMg;
 use crate::fake_telegram::Failure;
 use crate::fault_proxy::FaultProxy;
-use crate::helpers::{spawn_app_with, wait_for, Bridge, Db, TestApp};
+use crate::helpers::{process_cpu_seconds, spawn_app_with, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 
 const CHATS: [i64; 4] = [6_200_000_001, 6_200_000_002, 6_200_000_003, 6_200_000_004];
-
-/// CPU seconds this process has used (user + system), from /proc/self/stat.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
-
-/// The texts MG holds for `chat`, in arrival order.
-fn texts_at_mg(mg: &FakeMg, chat: i64) -> Vec<String> {
-    mg.messages()
-        .into_iter()
-        .filter(|m| m.external_chat_id == chat.to_string())
-        .map(|m| m.text.unwrap_or_default())
-        .collect()
-}
 
 /// Each chat got exactly its messages, once each and in the order sent.
 fn assert_each_chat_in_order(mg: &FakeMg, sent: &[(i64, String)]) {
@@ -43,7 +24,7 @@ fn assert_each_chat_in_order(mg: &FakeMg, sent: &[(i64, String)]) {
             .filter(|(c, _)| *c == chat)
             .map(|(_, t)| t.as_str())
             .collect();
-        assert_eq!(texts_at_mg(mg, chat), expected, "chat {chat}");
+        assert_eq!(mg.texts_in(chat), expected, "chat {chat}");
     }
 }
 
@@ -87,7 +68,7 @@ async fn an_mg_outage_of_a_minute_loses_nothing(db: Db) {
     .await;
 
     proxy.down();
-    let (down_at, cpu_at_start) = (Instant::now(), cpu_seconds());
+    let (down_at, cpu_at_start) = (Instant::now(), process_cpu_seconds());
     let mut refusing = true;
     for n in 0..24 {
         if refusing && down_at.elapsed() >= Duration::from_secs(30) {
@@ -100,7 +81,7 @@ async fn an_mg_outage_of_a_minute_loses_nothing(db: Db) {
         tokio::time::sleep(Duration::from_millis(2_000)).await;
     }
     tokio::time::sleep(Duration::from_secs(60).saturating_sub(down_at.elapsed())).await;
-    let (outage, cpu) = (down_at.elapsed(), cpu_seconds() - cpu_at_start);
+    let (outage, cpu) = (down_at.elapsed(), process_cpu_seconds() - cpu_at_start);
     let attempts = app
         .mg
         .requests_to(&reqwest::Method::POST, "/messages")
@@ -224,7 +205,7 @@ async fn slow_peers_time_out_and_other_accounts_go_on(db: Db) {
         StatusCode::OK
     );
     wait_for("the other account's message", || {
-        (texts_at_mg(&fast_mg, CHATS[1]) == ["to the fast MG"]).then_some(())
+        (fast_mg.texts_in(CHATS[1]) == ["to the fast MG"]).then_some(())
     })
     .await;
     let other = sent.elapsed();

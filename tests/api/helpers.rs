@@ -429,3 +429,17 @@ pub fn text_of(html: &str, id: &str) -> Option<String> {
         .next()
         .map(|e| e.text().collect::<String>().trim().to_owned())
 }
+
+/// CPU seconds this process has used (user + system), from `/proc/self/stat`.
+pub fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let (_, rest) = stat
+        .rsplit_once(')')
+        .expect("stat(5) has the command in parentheses");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Strict, so a CPU budget is never checked against a silent zero.
+    let ticks = |i: usize| -> f64 { fields[i].parse().expect("a clock-tick count") };
+    // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name and state.
+    (ticks(11) + ticks(12)) / 100.0
+}

@@ -13,15 +13,6 @@ use crate::on_both_databases;
 
 const CHAT: i64 = 4_200_000_077;
 
-fn texts_at_mg(app: &TestApp, chat: i64) -> Vec<String> {
-    app.mg
-        .messages()
-        .into_iter()
-        .filter(|m| m.external_chat_id == chat.to_string())
-        .map(|m| m.text.unwrap_or_default())
-        .collect()
-}
-
 /// Posts a body as bytes: some of these cannot be built as a `serde_json::Value`.
 async fn post_raw(app: &TestApp, bridge: &Bridge, body: String) -> reqwest::Response {
     app.client
@@ -61,7 +52,7 @@ async fn accepted_odd_unknown_fields_are_delivered(db: Db) {
         );
     }
     wait_for("both messages at MG", || {
-        (texts_at_mg(&app, CHAT) == ["deep", "surrogate"]).then_some(())
+        (app.mg.texts_in(CHAT) == ["deep", "surrogate"]).then_some(())
     })
     .await;
     app.wait_for_jobs("done", 2).await;
@@ -82,7 +73,7 @@ async fn an_odd_sub_field_is_dropped_not_the_update(db: Db) {
         assert_eq!(answer.status(), StatusCode::OK);
     }
     wait_for("both messages at MG", || {
-        (texts_at_mg(&app, CHAT) == ["photo null", "thumbnail without file_id"]).then_some(())
+        (app.mg.texts_in(CHAT) == ["photo null", "thumbnail without file_id"]).then_some(())
     })
     .await;
     // Truly unreadable is still refused.
@@ -104,7 +95,7 @@ async fn a_text_past_mg_limit_is_split_in_order(db: Db) {
     }
     let whole = format!("{just_over}{far_over}");
     let texts = wait_for("every part at MG", || {
-        let texts = texts_at_mg(&app, CHAT);
+        let texts = app.mg.texts_in(CHAT);
         (texts.concat().len() >= whole.len()).then_some(texts)
     })
     .await;
@@ -178,7 +169,8 @@ async fn a_mime_type_with_a_newline_is_cleaned(db: Db) {
         assert_eq!(answer.status(), StatusCode::OK);
     }
     wait_for("the text after the file at MG", || {
-        texts_at_mg(&app, CHAT)
+        app.mg
+            .texts_in(CHAT)
             .contains(&"after the file".to_owned())
             .then_some(())
     })

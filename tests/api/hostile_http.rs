@@ -356,7 +356,7 @@ async fn a_hundred_thousand_mutated_bodies(db: Db) {
     let t = tally.lock().unwrap();
     let expected = (t.telegram_keys.len() + t.mg_keys.len() + t.mg_undeduped + 2) as i64;
     let hwm = peak_rss_kib();
-    let cpu = cpu_seconds();
+    let cpu = crate::helpers::process_cpu_seconds();
     eprintln!(
         "{db:?}: {} bodies in {posted_in:?}, drained in \
          {drained_in:?}; jobs: {done} done, {failed} failed, {expected} expected; peak RSS \
@@ -380,22 +380,6 @@ async fn a_hundred_thousand_mutated_bodies(db: Db) {
         "accepted bodies and finished jobs differ (FUZZ_SEED={seed})"
     );
     assert!(done > 0 && hwm > 0);
-}
-
-/// CPU seconds this process has used (user + system), from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name and state.
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The peak resident set of this process (the test and the in-process service), in KiB.
