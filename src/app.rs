@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::channels::Channels;
 use crate::bridge::connect::{Connector, ModuleIdentity};
+use crate::bridge::file_budget::FileBudget;
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
@@ -204,6 +205,7 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
         telegram: telegram.clone(),
         telegram_rate: TelegramRate::new(&settings.telegram),
         avatars: AvatarLinks::from_master(key, settings.server.public_url.clone()),
+        files: FileBudget::new(settings.queue.file_memory_mb),
         settings: settings.queue.clone(),
         owner,
         wake: wake.clone(),

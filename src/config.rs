@@ -56,6 +56,9 @@ pub struct QueueSettings {
     pub max_age_hours: u64,
     /// Finished jobs are kept this long (dedupe of redelivered webhooks), then deleted.
     pub keep_done_hours: u64,
+    /// Memory operators' attachments may take at once, held between their download from MG
+    /// and their upload to the messenger (`bridge::file_budget`). Deliveries past it wait.
+    pub file_memory_mb: u64,
 }
 
 /// How MG's `message_sent` webhook is answered.

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::bridge::avatar::AvatarLinks;
+use crate::bridge::file_budget::FileBudget;
 use crate::bridge::mg_access::{MgAccess, MgAccessError};
 use crate::bridge::telegram_rate::TelegramRate;
 use crate::messenger::telegram::{Bot, TelegramError};
@@ -27,6 +28,8 @@ pub struct Delivery<'a> {
     pub telegram_rate: &'a TelegramRate,
     /// Signed, expiring avatar URLs served by us (the bot token never reaches MG).
     pub avatars: &'a AvatarLinks,
+    /// Memory for attachments held between download and upload: reserve before downloading.
+    pub files: &'a FileBudget,
 }
 
 #[derive(Debug, thiserror::Error)]

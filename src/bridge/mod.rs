@@ -10,6 +10,7 @@ pub mod channel_settings;
 pub mod channels;
 pub mod connect;
 pub mod delivery;
+pub mod file_budget;
 pub mod group_commit;
 pub mod inbound;
 pub mod ingest;

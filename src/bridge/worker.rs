@@ -11,6 +11,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::bridge::file_budget::FileBudget;
 use crate::bridge::group_commit::GroupCommit;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
@@ -39,6 +40,8 @@ pub struct Worker {
     pub telegram: TelegramClient,
     pub telegram_rate: TelegramRate,
     pub avatars: AvatarLinks,
+    /// Memory for operators' attachments in flight (`queue.file_memory_mb`).
+    pub files: FileBudget,
     pub settings: QueueSettings,
     /// This process's name in leases: a new one per start.
     pub owner: String,
@@ -508,6 +511,7 @@ impl Worker {
             store: &self.store,
             telegram_rate: &self.telegram_rate,
             avatars: &self.avatars,
+            files: &self.files,
         }
     }
 

@@ -16,6 +16,7 @@ mod fake_telegram;
 mod fault_proxy;
 mod faults_db;
 mod faults_peers;
+mod file_memory;
 mod helpers;
 mod hostile;
 mod hostile_http;

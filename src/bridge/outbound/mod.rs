@@ -27,7 +27,7 @@ use crate::messenger::telegram::{
     InputFile, InputMedia, MediaKind, ParseMode, ReplyMarkup, ReplyParameters, SendMedia,
     SendMediaGroup, SendMessage, TelegramError, UploadFile,
 };
-use crate::mg::{MessageSent, MgWebhook, SendingErrorCode, WebhookItem};
+use crate::mg::{MessageSent, MgError, MgWebhook, SendingErrorCode, WebhookItem};
 use crate::store::SentPart;
 
 pub use cards::template_code;
@@ -37,6 +37,10 @@ use text::{CAPTION_LIMIT, TEXT_LIMIT};
 
 /// The most Telegram takes from a bot per file (multipart upload).
 const FILE_LIMIT: u64 = 50 * 1024 * 1024;
+/// What a download may exceed the size MG declared by. MG's size is its own record of the
+/// stored file, so it should be exact; the slack keeps a rounding or a header difference from
+/// failing a delivery while still bounding what is held (tolerant reading of `size`).
+const DECLARED_SLACK: u64 = 64 * 1024;
 /// Photos above this go as documents (Telegram's photo upload limit).
 const PHOTO_LIMIT: u64 = 10 * 1024 * 1024;
 
@@ -159,7 +163,9 @@ async fn send_step(
             item,
             caption,
         } => {
-            let file = fetch(d, item, default_name(*kind)).await?;
+            let described = describe(d, item, default_name(*kind)).await?;
+            let _memory = d.files.reserve(described.reserve).await;
+            let file = download(d, described).await?;
             let size = file.bytes.len() as u64;
             let voice = is_voice(file.mime_type.as_deref());
             let request = SendMedia {
@@ -191,9 +197,18 @@ async fn send_step(
             items,
             caption,
         } => {
-            let mut files = Vec::with_capacity(items.len());
+            let mut described = Vec::with_capacity(items.len());
             for item in items {
-                files.push(fetch(d, item, default_name(*kind)).await?);
+                described.push(describe(d, item, default_name(*kind)).await?);
+            }
+            // The whole album's memory at once (see `bridge::file_budget`).
+            let _memory = d
+                .files
+                .reserve(described.iter().map(|f| f.reserve).sum())
+                .await;
+            let mut files = Vec::with_capacity(items.len());
+            for file in described {
+                files.push(download(d, file).await?);
             }
             let kind = match kind {
                 Media::Photo if files.iter().all(|f| f.bytes.len() as u64 <= PHOTO_LIMIT) => {
@@ -249,13 +264,23 @@ async fn send_step(
     }
 }
 
-/// An attachment's bytes: MG describes the file (`GET /files/{id}`), then it is downloaded from
-/// the URL MG gives, without the token.
-async fn fetch(
+/// An attachment MG has described (`GET /files/{id}`) but that is not downloaded yet.
+struct Described {
+    url: String,
+    name: String,
+    mime_type: Option<String>,
+    /// The size MG gave, if it gave one.
+    declared: Option<u64>,
+    /// Memory to hold for it: the declared size, else the most Telegram takes.
+    reserve: u64,
+}
+
+/// Asks MG about an attachment; refuses one larger than Telegram takes before any download.
+async fn describe(
     d: &mut Delivery<'_>,
     item: &WebhookItem,
     fallback_name: &str,
-) -> Result<UploadFile, DeliveryError> {
+) -> Result<Described, DeliveryError> {
     let too_big = || DeliveryError::failed("the file is larger than the 50 MB Telegram accepts");
     if item.size.is_some_and(|size| size > FILE_LIMIT) {
         return Err(too_big());
@@ -267,20 +292,39 @@ async fn fetch(
             async move { api.get_file(&id).await }
         })
         .await?;
-    if info.size.is_some_and(|size| size > FILE_LIMIT) {
+    let declared = info.size.or(item.size);
+    if declared.is_some_and(|size| size > FILE_LIMIT) {
         return Err(too_big());
     }
     let url = info
         .download_url()
         .ok_or_else(|| DeliveryError::failed("MessageGateway gave no download URL for a file"))?
         .to_owned();
-    let bytes = d.mg.api(d.account).download(&url, FILE_LIMIT).await?;
-    let mut file = UploadFile::new(
-        ids::file_name(item.caption.as_deref(), &url, fallback_name),
-        bytes,
-    );
-    file.mime_type = info.mime_type.filter(|m| !m.trim().is_empty());
-    Ok(file)
+    Ok(Described {
+        name: ids::file_name(item.caption.as_deref(), &url, fallback_name),
+        url,
+        mime_type: info.mime_type.filter(|m| !m.trim().is_empty()),
+        declared,
+        reserve: declared.map_or(FILE_LIMIT, |size| size + DECLARED_SLACK),
+    })
+}
+
+/// Downloads a described file from the URL MG gave, without the token, reading no more than
+/// was reserved for it.
+async fn download(d: &mut Delivery<'_>, file: Described) -> Result<UploadFile, DeliveryError> {
+    let limit = file.reserve.min(FILE_LIMIT);
+    let bytes = match d.mg.api(d.account).download(&file.url, limit).await {
+        // A body past the size MG declared would overrun the memory reserved for it.
+        Err(MgError::Api { status: 413, .. }) if file.declared.is_some() => {
+            return Err(DeliveryError::failed(
+                "the file is larger than MessageGateway said it is",
+            ))
+        }
+        other => other?,
+    };
+    let mut upload = UploadFile::new(file.name, bytes);
+    upload.mime_type = file.mime_type;
+    Ok(upload)
 }
 
 fn default_name(kind: Media) -> &'static str {
