@@ -21,6 +21,7 @@ use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
 use crate::bridge::schedule::Wake;
+use crate::bridge::simple_connection::PartnerSecret;
 use crate::bridge::telegram_rate::TelegramRate;
 use crate::bridge::worker::{self, Worker};
 use crate::config::Settings;
@@ -238,6 +239,11 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
         store,
         connector: Arc::new(connector),
         channels: Arc::new(channels),
+        simple_connection: settings
+            .module
+            .simple_connection_secret
+            .clone()
+            .map(|secret| Arc::new(PartnerSecret::new(secret))),
         csrf: csrf_config(settings, key),
         module_name: settings.module.name.as_str().into(),
     })

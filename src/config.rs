@@ -133,6 +133,14 @@ pub struct ModuleSettings {
     pub name: String,
     #[serde(deserialize_with = "deserialize_optional_url")]
     pub logo_url: Option<Url>,
+    /// The secret the partner account generates for the simple (one-step) connection; `None`
+    /// (empty) turns `/simple-connection` off.
+    #[serde(
+        default,
+        deserialize_with = "deserialize_optional_secret",
+        serialize_with = "serialize_optional_secret"
+    )]
+    pub simple_connection_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -381,6 +389,10 @@ mod tests {
                     "MGBRIDGE__DATABASE__URL",
                     "postgres://bridge:hunter2@db:5432/mgbridge",
                 ),
+                (
+                    "MGBRIDGE__MODULE__SIMPLE_CONNECTION_SECRET",
+                    "partner-secret-1",
+                ),
             ]),
         )
         .unwrap();
@@ -395,6 +407,12 @@ mod tests {
             printed.contains("encryption_key = \"[redacted]\""),
             "{printed}"
         );
+        assert!(!printed.contains("partner-secret-1"), "{printed}");
+        assert!(
+            printed.contains("simple_connection_secret = \"[redacted]\""),
+            "{printed}"
+        );
         assert!(!format!("{settings:?}").contains("hunter2"));
+        assert!(!format!("{settings:?}").contains("partner-secret-1"));
     }
 }

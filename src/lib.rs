@@ -5,8 +5,9 @@
 //!
 //! - [`cli`] → [`app`]: the command line, then building the service (key, store, clients,
 //!   router) and running it until SIGINT/SIGTERM.
-//! - [`web`]: axum handlers: the connect page, the settings page (bots), the CRM's
-//!   `activity` callback, the Telegram and MG webhooks, avatars, health and metrics.
+//! - [`web`]: axum handlers: the connect page and the CRM's simple (one-step) connection, the
+//!   settings page (bots), the CRM's `activity` callback, the Telegram and MG webhooks,
+//!   avatars, health and metrics.
 //! - [`bridge`]: the domain: connecting a CRM account (integration guide steps 4–7), its
 //!   Telegram bots as MG channels (steps 8–10), MG calls with token recovery, and the message
 //!   bridge: webhooks are committed to a durable queue before they are answered

@@ -19,5 +19,6 @@ pub mod mg_access;
 pub mod outbound;
 pub mod recovery;
 pub mod schedule;
+pub mod simple_connection;
 pub mod telegram_rate;
 pub mod worker;

@@ -1,5 +1,5 @@
-//! HTTP: pages (connect; settings with the account's bots), the CRM's activity callback,
-//! the Telegram and MG webhooks, health and metrics, static assets.
+//! HTTP: pages (connect; settings with the account's bots), the CRM's simple connection and
+//! activity callback, the Telegram and MG webhooks, health and metrics, static assets.
 //! Each module owns its routes; `router` stacks them with the cross-cutting layers.
 
 mod activity;
@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod pages;
 mod settings;
+mod simple_connection;
 mod webhooks;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::bridge::channels::Channels;
 use crate::bridge::connect::Connector;
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
+use crate::bridge::simple_connection::PartnerSecret;
 use crate::bridge::worker::Worker;
 use crate::config::DeliveryMode;
 use crate::store::Store;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub delivery_mode: DeliveryMode,
     pub connector: Arc<Connector>,
     pub channels: Arc<Channels>,
+    /// `module.simple_connection_secret`; `None` leaves the simple connection's routes out.
+    pub simple_connection: Option<Arc<PartnerSecret>>,
     pub csrf: CsrfConfig,
     /// The module name shown on every page.
     pub module_name: Arc<str>,
@@ -113,6 +117,7 @@ pub fn router(state: AppState, request_timeout: Duration, webhook_concurrency: u
 
     Router::new()
         .merge(connect::router())
+        .merge(simple_connection::router(state.simple_connection.is_some()))
         .merge(settings::router())
         .merge(activity::router())
         .merge(health::router())

@@ -29,5 +29,6 @@ mod recovery;
 mod retention;
 mod service;
 mod service_process;
+mod simple_connection;
 mod ssrf;
 mod telegram_client;
