@@ -2,6 +2,8 @@
 //! temporary folder, or a new Postgres database), pointed at a fake CRM.
 
 use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use mgbridge::app::Application;
 use mgbridge::config::Settings;
@@ -442,4 +444,44 @@ pub fn process_cpu_seconds() -> f64 {
     let ticks = |i: usize| -> f64 { fields[i].parse().expect("a clock-tick count") };
     // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name and state.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Every log line of this test's thread, at every level, without colours (the service runs on
+/// the test's runtime, so its lines are caught too).
+pub struct Logs {
+    captured: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.captured.lock().unwrap().clone()).unwrap()
+    }
+}
+
+pub fn capture_logs() -> Logs {
+    let captured = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || Capture(writer.clone()))
+        .finish();
+    Logs {
+        captured,
+        _guard: tracing::subscriber::set_default(subscriber),
+    }
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -2,9 +2,6 @@
 //! the configuration, then posts a signed API key; the module runs the form's connect flow
 //! against the fake CRM and answers with the settings page. Real HTTP both ways.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use secrecy::SecretString;
@@ -12,7 +9,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::fake_crm::{CredentialsMode, EditMode, API_KEY};
-use crate::helpers::{spawn_app, spawn_app_with, text_of, Db, TestApp, PUBLIC_URL};
+use crate::helpers::{capture_logs, spawn_app, spawn_app_with, text_of, Db, TestApp, PUBLIC_URL};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -395,43 +392,4 @@ async fn connecting_again_keeps_the_client_id(db: Db) {
         .unwrap()
         .unwrap();
     assert_eq!(account.mg_token.expose(), "second-token");
-}
-
-/// Every log line of this test's thread (the service runs on the test's runtime), all levels.
-struct Logs {
-    captured: Arc<Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
-}
-
-impl Logs {
-    fn text(&self) -> String {
-        String::from_utf8(self.captured.lock().unwrap().clone()).unwrap()
-    }
-}
-
-fn capture_logs() -> Logs {
-    let captured = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || Capture(writer.clone()))
-        .finish();
-    Logs {
-        captured,
-        _guard: tracing::subscriber::set_default(subscriber),
-    }
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

@@ -2,7 +2,6 @@
 //! exact request bodies, errors a delivery worker can act on, streamed downloads, and the bot
 //! token never showing in an error or a log line.
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +21,7 @@ use serde_json::json;
 use crate::fake_telegram::{
     Failure, FakeTelegram, Webhook, BOT_ID, BOT_USERNAME, OTHER_TOKEN, TOKEN,
 };
+use crate::helpers::capture_logs;
 
 /// A private chat whose id needs more than 32 bits.
 const CHAT: i64 = 7_123_456_789;
@@ -703,14 +703,7 @@ async fn token_never_in_errors_from_a_server_echoing_the_url() {
 /// Everything the client logs, at every level, while calls succeed and fail.
 #[tokio::test]
 async fn token_never_in_log_lines() {
-    let captured = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || Capture(writer.clone()))
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = capture_logs();
 
     let fake = FakeTelegram::with_bot().await;
     let file_id = fake.put_file("photos/file_1.jpg", vec![1, 2, 3]);
@@ -725,26 +718,13 @@ async fn token_never_in_log_lines() {
     fake.revoke(TOKEN);
     bot.get_me().await.unwrap_err();
 
-    let logs = String::from_utf8(captured.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("telegram call failed"),
         "nothing captured: {logs}"
     );
     assert!(logs.contains(&format!("bot={BOT_ID}")), "{logs}");
     assert!(!logs.contains(secret_of(TOKEN)), "token leaked: {logs}");
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 async fn serve(app: Router) -> String {
