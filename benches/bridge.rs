@@ -433,7 +433,8 @@ async fn ingest(
 /// `Store::enqueue_jobs` one commit after another, for batches of 1, 32 and 64 jobs, and a
 /// `SELECT 1` round trip. Milliseconds per call (median of 200).
 async fn writer_alone(url: &str) -> WriterTimes {
-    use mgbridge::store::{JobKind, NewJob, Store};
+    use mgbridge::domain::Direction;
+    use mgbridge::store::{NewJob, Store};
     let key = mgbridge::crypto::MasterKey::parse(service_process::ENCRYPTION_KEY).unwrap();
     let store = Store::connect(url, 1, mgbridge::crypto::Cipher::new(&key))
         .await
@@ -456,7 +457,7 @@ async fn writer_alone(url: &str) -> WriterTimes {
                     key += 1;
                     NewJob {
                         account_id: mgbridge::domain::AccountId::from_stored(account.clone()),
-                        kind: JobKind::Telegram,
+                        direction: Direction::ToMg,
                         lane: format!("tg:bench:{}", key % 1000),
                         dedupe_key: Some(format!("bench-writer:{key}")),
                         payload: String::from_utf8_lossy(&telegram_bodies(key, 1)[0]).into_owned(),

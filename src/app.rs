@@ -13,22 +13,24 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::bridge::avatar::AvatarLinks;
+use crate::bridge::activity::AccountActivity;
+use crate::bridge::avatar::{AvatarLinks, Avatars};
 use crate::bridge::channels::Channels;
 use crate::bridge::connect::{Connector, ModuleIdentity};
+use crate::bridge::courier::Courier;
 use crate::bridge::file_budget::FileBudget;
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
 use crate::bridge::schedule::Wake;
 use crate::bridge::simple_connection::PartnerSecret;
-use crate::bridge::telegram_rate::TelegramRate;
 use crate::bridge::worker::{self, Worker};
 use crate::config::Settings;
 use crate::crm::address::CrmPolicy;
 use crate::crm::CrmClient;
 use crate::crypto::{self, Cipher, KeySource, MasterKey};
-use crate::messenger::telegram::TelegramClient;
+use crate::messenger::telegram::{Telegram, TelegramClient};
+use crate::messenger::Messengers;
 use crate::mg::{MgClient, Priority};
 use crate::store::{sqlite_file, Backend, Store};
 use crate::web::{self, AppState};
@@ -61,12 +63,10 @@ impl Application {
             // in-flight jobs are taken up now rather than when the leases run out.
             store.release_all_leases().await?;
         }
-        let state = app_state(&settings, store.clone(), &master_key)?;
+        let (state, worker) = app_state(&settings, store.clone(), &master_key)?;
         let (stop_worker, stopped) = watch::channel(false);
-        let worker = (settings.queue.concurrency > 0).then(|| {
-            let worker = state.worker.clone();
-            tokio::spawn(worker.run(stopped))
-        });
+        let worker =
+            (settings.queue.concurrency > 0).then(|| tokio::spawn(Arc::new(worker).run(stopped)));
         // Channel settings declared by this build reach MG in the background: start-up must
         // not wait on MG.
         let channels = state.channels.clone();
@@ -174,7 +174,12 @@ pub fn master_key_for(settings: &Settings) -> anyhow::Result<MasterKey> {
     }
 }
 
-fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Result<AppState> {
+/// What handlers share, and the delivery worker (which only `build` holds).
+fn app_state(
+    settings: &Settings,
+    store: Store,
+    key: &MasterKey,
+) -> anyhow::Result<(AppState, Worker)> {
     let crm = CrmClient::new(
         Duration::from_secs(settings.crm.timeout_seconds),
         !settings.crm.allow_private_networks,
@@ -194,31 +199,38 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
         &settings.telegram.api_url,
         Duration::from_secs(settings.telegram.timeout_seconds),
     )?;
+    let messengers = Arc::new(Messengers {
+        telegram: Telegram::new(telegram, &settings.telegram),
+    });
+    let avatar_links = AvatarLinks::from_master(key, settings.server.public_url.clone());
     let wake = Arc::new(Wake::default());
     let metrics = Arc::new(Metrics::default());
     let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4());
+    let courier = Arc::new(Courier {
+        store: store.clone(),
+        mg_for_customers: mg.for_customers(),
+        mg: mg.clone(),
+        messengers: messengers.clone(),
+        avatars: avatar_links.clone(),
+        files: FileBudget::new(settings.queue.file_memory_mb),
+    });
     let worker = Worker {
         settler: worker::settler(store.clone(), owner.clone()),
         recovery: Default::default(),
         store: store.clone(),
-        mg_for_customers: mg.for_customers(),
-        mg: mg.clone(),
-        telegram: telegram.clone(),
-        telegram_rate: TelegramRate::new(&settings.telegram),
-        avatars: AvatarLinks::from_master(key, settings.server.public_url.clone()),
-        files: FileBudget::new(settings.queue.file_memory_mb),
+        courier: courier.clone(),
         settings: settings.queue.clone(),
         owner,
         wake: wake.clone(),
         metrics: metrics.clone(),
     };
-    let channels = Channels {
+    let channels = Arc::new(Channels {
         mg,
-        telegram,
+        messengers: messengers.clone(),
         store: store.clone(),
         base_url: settings.base_url(),
         account_locks: Default::default(),
-    };
+    });
     let connector = Connector {
         policy: CrmPolicy::new(&settings.crm),
         crm,
@@ -230,15 +242,25 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
             base_url: settings.base_url(),
         },
     };
-    Ok(AppState {
-        ingest: Ingest::start(store.clone(), wake),
+    let state = AppState {
+        ingest: Ingest::start(store.clone(), wake.clone()),
         directory: Default::default(),
-        worker: Arc::new(worker),
+        courier,
+        activity: Arc::new(AccountActivity {
+            store: store.clone(),
+            channels: channels.clone(),
+            wake,
+        }),
+        avatars: Arc::new(Avatars {
+            links: avatar_links,
+            store: store.clone(),
+            messengers,
+        }),
         metrics,
         delivery_mode: settings.mg.delivery,
         store,
         connector: Arc::new(connector),
-        channels: Arc::new(channels),
+        channels,
         simple_connection: settings
             .module
             .simple_connection_secret
@@ -246,7 +268,8 @@ fn app_state(settings: &Settings, store: Store, key: &MasterKey) -> anyhow::Resu
             .map(|secret| Arc::new(PartnerSecret::new(secret))),
         csrf: csrf_config(settings, key),
         module_name: settings.module.name.as_str().into(),
-    })
+    };
+    Ok((state, worker))
 }
 
 /// CSRF cookies are encrypted with a key derived from the master key, so a token survives a

@@ -211,3 +211,88 @@ impl fmt::Display for CrmUrl {
         f.write_str(&self.0)
     }
 }
+
+/// The messengers the bridge carries. A channel belongs to one; stored as text
+/// (`channel.messenger`), and it picks the arm at each seam point (`messenger::Messengers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessengerKind {
+    Telegram,
+}
+
+impl MessengerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Telegram => "telegram",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "telegram" => Some(Self::Telegram),
+            _ => None,
+        }
+    }
+
+    /// The name a merchant knows it by.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Telegram => "Telegram",
+        }
+    }
+
+    /// Where a merchant gets a bot's token again, for the message when it is refused.
+    pub fn token_hint(self) -> &'static str {
+        match self {
+            Self::Telegram => "Copy it again from @BotFather (or issue a new one with /token).",
+        }
+    }
+
+    /// The channel type MG knows the messenger by (`POST /channels`).
+    pub fn mg_channel_type(self) -> &'static str {
+        match self {
+            Self::Telegram => "telegram",
+        }
+    }
+
+    /// The first segment of its bots' webhook paths: `/{segment}/{webhook_key}`.
+    pub fn webhook_segment(self) -> &'static str {
+        match self {
+            Self::Telegram => "telegram",
+        }
+    }
+}
+
+/// Which way a job carries a message: a customer's, from the messenger to MG; or an
+/// operator's (and MG's edits, deletes, reactions), from MG to the messenger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    ToMg,
+    ToMessenger,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ToMg => "to_mg",
+            Self::ToMessenger => "to_messenger",
+        }
+    }
+
+    /// Also reads the names versions before the messenger seam stored ("telegram" was a
+    /// Telegram update, "mg" an MG webhook), so a replica not yet migrated is understood.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "to_mg" | "telegram" => Some(Self::ToMg),
+            "to_messenger" | "mg" => Some(Self::ToMessenger),
+            _ => None,
+        }
+    }
+
+    /// 0 for to MG, 1 for to the messenger: the index of per-direction counters.
+    pub fn index(self) -> usize {
+        match self {
+            Self::ToMg => 0,
+            Self::ToMessenger => 1,
+        }
+    }
+}

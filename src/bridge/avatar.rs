@@ -1,18 +1,22 @@
 //! Customer avatars for MG without the bot token. A Telegram profile photo can only be fetched
 //! through a URL that contains the bot token, so MG gets a URL of ours instead:
 //! `{public_url}/avatar/{channel_id}/{user_id}?expires={unix}&sig={hex}`, signed with
-//! HMAC-SHA256 under a key derived from the master key, served by `web::avatar`.
+//! HMAC-SHA256 under a key derived from the master key, served by `web::avatar` through
+//! [`Avatars::photo`], which fetches it with the channel's messenger.
 //!
 //! Lifetime: MG may fetch the avatar long after the message (when an operator opens the chat,
 //! or when it refreshes its copy), so a link lives a week. The expiry is rounded up to the next
 //! whole day: every message of a customer within a day carries the same URL, so MG does not
 //! see a "new" avatar on each message, and a link is valid for seven to eight days.
 
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::crypto::MasterKey;
-use crate::store::ChannelId;
+use crate::messenger::{Messengers, Photo, PhotoError};
+use crate::store::{ChannelId, Store, StoreError};
 
 /// How long a link stays valid at least.
 pub const LINK_LIFETIME_SECS: i64 = 7 * 24 * 3600;
@@ -56,7 +60,7 @@ impl AvatarLinks {
     }
 
     /// A link valid for at least [`LINK_LIFETIME_SECS`] from now.
-    pub fn url_for(&self, channel: &ChannelId, user_id: i64) -> String {
+    pub fn url_for(&self, channel: &ChannelId, user_id: &str) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let expires = (now + LINK_LIFETIME_SECS).div_euclid(EXPIRY_STEP_SECS) * EXPIRY_STEP_SECS
             + EXPIRY_STEP_SECS;
@@ -64,7 +68,7 @@ impl AvatarLinks {
     }
 
     /// A link valid until `expires` (unix seconds).
-    pub fn url_until(&self, channel: &ChannelId, user_id: i64, expires: i64) -> String {
+    pub fn url_until(&self, channel: &ChannelId, user_id: &str, expires: i64) -> String {
         format!(
             "{}/avatar/{}/{user_id}?expires={expires}&sig={}",
             self.public_url,
@@ -79,7 +83,7 @@ impl AvatarLinks {
 
     /// Whether `sig` (hex) signs this channel, user and expiry, and `expires` is still ahead
     /// of `now`. The comparison is constant-time.
-    pub fn verify(&self, channel: &str, user_id: i64, expires: i64, sig: &str, now: i64) -> bool {
+    pub fn verify(&self, channel: &str, user_id: &str, expires: i64, sig: &str, now: i64) -> bool {
         let Ok(sig) = hex::decode(sig) else {
             return false;
         };
@@ -91,11 +95,79 @@ impl AvatarLinks {
         signed && expires > now
     }
 
-    fn mac(&self, channel: &str, user_id: i64, expires: i64) -> HmacSha256 {
+    fn mac(&self, channel: &str, user_id: &str, expires: i64) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
         // Separated fields: no two (channel, user, expiry) triples sign the same text.
         mac.update(format!("avatar\n{channel}\n{user_id}\n{expires}").as_bytes());
         mac
+    }
+}
+
+/// Serves the photos behind the links.
+pub struct Avatars {
+    pub links: AvatarLinks,
+    pub store: Store,
+    pub messengers: Arc<Messengers>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AvatarError {
+    #[error("this avatar link is not valid")]
+    NotSigned,
+    #[error("no such bot")]
+    NoSuchChannel,
+    #[error("no profile photo")]
+    NoPhoto,
+    #[error("the channel could not be loaded: {0}")]
+    Store(#[from] StoreError),
+    #[error("the photo could not be fetched: {0}")]
+    Messenger(#[from] PhotoError),
+}
+
+/// What a messenger's user id may look like in a link: short, and safe in a path.
+fn plausible_user_id(user_id: &str) -> bool {
+    !user_id.is_empty()
+        && user_id.len() <= 64
+        && user_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Avatars {
+    /// The photo a link names, if the link is ours and still valid: checked before anything
+    /// is looked up.
+    pub async fn photo(
+        &self,
+        channel_id: &str,
+        user_id: &str,
+        expires: Option<i64>,
+        sig: Option<&str>,
+    ) -> Result<Photo, AvatarError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let signed = match (expires, sig) {
+            (Some(expires), Some(sig)) => {
+                plausible_user_id(user_id)
+                    && self.links.verify(channel_id, user_id, expires, sig, now)
+            }
+            _ => false,
+        };
+        if !signed {
+            return Err(AvatarError::NotSigned);
+        }
+        let channel = match ChannelId::parse(channel_id) {
+            Some(id) => self.store.find_channel_by_id(&id).await?,
+            None => None,
+        };
+        let channel = channel
+            .filter(|c| c.active)
+            .ok_or(AvatarError::NoSuchChannel)?;
+        self.messengers
+            .profile_photo(&channel, user_id)
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(channel = channel.id.as_str(), error = %e, "avatar: the messenger failed")
+            })?
+            .ok_or(AvatarError::NoPhoto)
     }
 }
 
@@ -114,7 +186,7 @@ mod tests {
     fn avatar_links_are_signed_and_expire() {
         let channel = ChannelId::generate();
         let links = links();
-        let url = url::Url::parse(&links.url_for(&channel, 7_012_345_678)).unwrap();
+        let url = url::Url::parse(&links.url_for(&channel, "7012345678")).unwrap();
         assert_eq!(
             url.path(),
             format!("/avatar/{}/7012345678", channel.as_str())
@@ -127,17 +199,17 @@ mod tests {
         assert!(expires <= now + LINK_LIFETIME_SECS + EXPIRY_STEP_SECS);
         assert_eq!(expires % EXPIRY_STEP_SECS, 0);
 
-        assert!(links.verify(channel.as_str(), 7_012_345_678, expires, sig, now));
+        assert!(links.verify(channel.as_str(), "7012345678", expires, sig, now));
         // Expired, another user, another channel, another expiry, another key, not hex.
-        assert!(!links.verify(channel.as_str(), 7_012_345_678, expires, sig, expires));
-        assert!(!links.verify(channel.as_str(), 7_012_345_679, expires, sig, now));
+        assert!(!links.verify(channel.as_str(), "7012345678", expires, sig, expires));
+        assert!(!links.verify(channel.as_str(), "7012345679", expires, sig, now));
         let other = ChannelId::generate();
-        assert!(!links.verify(other.as_str(), 7_012_345_678, expires, sig, now));
-        assert!(!links.verify(channel.as_str(), 7_012_345_678, expires + 1, sig, now));
+        assert!(!links.verify(other.as_str(), "7012345678", expires, sig, now));
+        assert!(!links.verify(channel.as_str(), "7012345678", expires + 1, sig, now));
         let other_key = AvatarLinks::new("https://transport.example.com", [8; 32]);
-        assert!(!other_key.verify(channel.as_str(), 7_012_345_678, expires, sig, now));
-        assert!(!links.verify(channel.as_str(), 7_012_345_678, expires, "zz", now));
-        assert!(!links.verify(channel.as_str(), 7_012_345_678, expires, "", now));
+        assert!(!other_key.verify(channel.as_str(), "7012345678", expires, sig, now));
+        assert!(!links.verify(channel.as_str(), "7012345678", expires, "zz", now));
+        assert!(!links.verify(channel.as_str(), "7012345678", expires, "", now));
     }
 
     #[test]
@@ -146,11 +218,14 @@ mod tests {
         let a = AvatarLinks::from_master(&master, "https://t.example/");
         let b = AvatarLinks::from_master(&master, String::from("https://t.example"));
         let channel = ChannelId::generate();
-        assert_eq!(a.url_until(&channel, 5, 100), b.url_until(&channel, 5, 100));
+        assert_eq!(
+            a.url_until(&channel, "5", 100),
+            b.url_until(&channel, "5", 100)
+        );
         let other = AvatarLinks::from_master(&MasterKey::generate(), "https://t.example");
         assert_ne!(
-            a.url_until(&channel, 5, 100),
-            other.url_until(&channel, 5, 100)
+            a.url_until(&channel, "5", 100),
+            other.url_until(&channel, "5", 100)
         );
         assert!(!format!("{a:?}").contains(&hex::encode(a.key)));
     }

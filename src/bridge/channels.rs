@@ -1,5 +1,7 @@
-//! Telegram bots as MessageGateway channels (integration guide steps 8–10): adding a bot,
-//! removing it, and keeping MG's copy of each channel's settings in step with the code.
+//! Messenger bots as MessageGateway channels (integration guide steps 8–10): adding a bot,
+//! removing it, and keeping MG's copy of each channel's settings in step with the code. The
+//! same for every messenger: what differs (checking a token, setting a webhook, what a channel
+//! can do) is asked of the messenger through the seam (`messenger::Messengers`).
 //!
 //! Adding touches three systems (Telegram, MG, our store); each step that fails undoes the
 //! steps before it, so a failure leaves nothing half-made.
@@ -9,14 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::RngCore;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 
-use super::channel_settings::{settings_hash, telegram_channel_settings};
 use super::mg_access::{MgAccess, MgAccessError};
-use crate::messenger::telegram::{
-    Bot, BotToken, BotTokenError, SetWebhook, TelegramClient, TelegramError, BRIDGE_UPDATES,
+use crate::domain::MessengerKind;
+use crate::messenger::{LinkError, Messengers};
+use crate::mg::{
+    ActivateChannelRequest, ChannelSettings, MgChannelId, MgError, UpdateChannelRequest,
 };
-use crate::mg::{ActivateChannelRequest, MgChannelId, MgError, UpdateChannelRequest};
 use crate::store::{Account, Channel, ChannelId, NewChannel, Store};
 
 /// An active MG channel we do not know is deactivated only once it is this old: a bot being
@@ -26,9 +29,10 @@ const STRAY_GRACE: Duration = Duration::from_secs(10 * 60);
 #[derive(Clone, Debug)]
 pub struct Channels {
     pub mg: MgAccess,
-    pub telegram: TelegramClient,
+    pub messengers: Arc<Messengers>,
     pub store: Store,
-    /// `server.public_url` without a trailing slash; webhooks are `{base_url}/telegram/{key}`.
+    /// `server.public_url` without a trailing slash; webhooks are
+    /// `{base_url}/{messenger}/{key}`.
     pub base_url: String,
     /// One account's channel changes (add, remove, reconcile) run one at a time in this
     /// process, so a reconcile never sees a half-added bot.
@@ -54,18 +58,19 @@ impl AccountLocks {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AddBotError {
+    /// Not a token of this messenger; the message says why.
     #[error("{0}")]
-    Token(#[from] BotTokenError),
+    Token(String),
     #[error("The module is switched off or frozen in the CRM. Switch it on in the CRM's Marketplace, then add the bot.")]
     AccountDisabled,
     #[error("The chat gateway no longer accepts this account's token. Connect the CRM again, then add the bot.")]
     NeedsReconnect,
-    #[error("Telegram does not accept this token. Copy it again from @BotFather (or issue a new one with /token).")]
-    TelegramRejected,
-    #[error("Telegram could not be reached ({0}). Try again in a minute.")]
-    TelegramUnreachable(String),
-    #[error("Telegram refused: {0}.")]
-    TelegramRefused(String),
+    #[error("{} does not accept this token. {}", .0.display_name(), .0.token_hint())]
+    TokenRejected(MessengerKind),
+    #[error("{} could not be reached ({}). Try again in a minute.", .0.display_name(), .1)]
+    MessengerUnreachable(MessengerKind, String),
+    #[error("{} refused: {}.", .0.display_name(), .1)]
+    MessengerRefused(MessengerKind, String),
     #[error("The bot @{0} is already connected to another CRM account. Remove it there first.")]
     TakenByAnotherAccount(String),
     #[error("The chat gateway refused the channel: {0}.")]
@@ -108,7 +113,7 @@ impl AddBotError {
         matches!(
             self,
             Self::Token(_)
-                | Self::TelegramRejected
+                | Self::TokenRejected(_)
                 | Self::TakenByAnotherAccount(_)
                 | Self::AccountDisabled
         )
@@ -149,20 +154,32 @@ fn join_errors(errors: &[String]) -> String {
     }
 }
 
+/// A stable fingerprint of a channel's settings (serde_json's maps are sorted, so equal
+/// settings serialize equally).
+pub fn settings_hash(settings: &ChannelSettings) -> String {
+    let value = serde_json::to_value(settings).expect("settings serialize");
+    hex::encode(Sha256::digest(value.to_string().as_bytes()))
+}
+
 impl Channels {
-    fn webhook_url(&self, key: &str) -> String {
-        format!("{}/telegram/{key}", self.base_url)
+    fn webhook_url(&self, kind: MessengerKind, key: &str) -> String {
+        format!("{}/{}/{key}", self.base_url, kind.webhook_segment())
     }
 
     /// Adds the bot whose token the merchant pasted, or updates and re-activates it when this
     /// account had it before. Returns the stored channel's id.
-    #[tracing::instrument(skip_all, fields(crm = %account.crm_url))]
+    #[tracing::instrument(skip_all, fields(crm = %account.crm_url, messenger = kind.as_str()))]
     pub async fn add_bot(
         &self,
         account: &mut Account,
+        kind: MessengerKind,
         raw_token: &str,
     ) -> Result<ChannelId, AddBotError> {
-        let token = BotToken::parse(raw_token)?;
+        // What was typed is wrong whatever the account's state: said first.
+        let token = self
+            .messengers
+            .parse_token(kind, raw_token)
+            .map_err(AddBotError::Token)?;
         let _guard = self.account_locks.lock(account).await;
         if account.needs_reconnect {
             return Err(AddBotError::NeedsReconnect);
@@ -170,15 +187,22 @@ impl Channels {
         if !account.activity.is_enabled() {
             return Err(AddBotError::AccountDisabled);
         }
-        let bot = self.telegram.bot(&token);
-        let me = bot.get_me().await.map_err(from_telegram)?;
-        let username = me.username.clone().unwrap_or_else(|| me.id.to_string());
-        if let Some(owner) = self.store.account_of_active_bot(me.id).await? {
+        let link_error = |e| from_link(kind, e);
+        let me = self
+            .messengers
+            .identify(kind, &token)
+            .await
+            .map_err(link_error)?;
+        let username = me.username.clone();
+        if let Some(owner) = self.store.account_of_active_bot(kind, &me.bot_id).await? {
             if owner != account.id {
                 return Err(AddBotError::TakenByAnotherAccount(username));
             }
         }
-        let existing = self.store.find_channel_by_bot(&account.id, me.id).await?;
+        let existing = self
+            .store
+            .find_channel_by_bot(&account.id, kind, &me.bot_id)
+            .await?;
         let was_live = existing.as_ref().is_some_and(|c| c.active);
         // A known bot keeps its webhook address and secret: re-adding is idempotent.
         let (key, secret) = match &existing {
@@ -189,24 +213,19 @@ impl Channels {
             None => (random_hex(16), random_hex(32)),
         };
 
-        let url = url::Url::parse(&self.webhook_url(&key))
+        let url = url::Url::parse(&self.webhook_url(kind, &key))
             .map_err(|e| AddBotError::Internal(e.into()))?;
-        bot.set_webhook(&SetWebhook {
-            url,
-            secret_token: secret.clone().into(),
-            allowed_updates: BRIDGE_UPDATES.iter().map(|s| s.to_string()).collect(),
-            max_connections: None,
-            drop_pending_updates: None,
-        })
-        .await
-        .map_err(from_telegram)?;
+        self.messengers
+            .set_webhook(kind, &me.token, url, &secret)
+            .await
+            .map_err(link_error)?;
 
-        let settings = telegram_channel_settings();
+        let settings = self.messengers.channel_settings(kind);
         let request = ActivateChannelRequest {
             id: existing.as_ref().map(|c| MgChannelId(c.mg_channel_id)),
-            r#type: "telegram".into(),
+            r#type: kind.mg_channel_type().into(),
             name: Some(format!("@{username}")),
-            external_id: Some(me.id.to_string()),
+            external_id: Some(me.bot_id.clone()),
             avatar_url: None,
             settings: Some(settings.clone()),
         };
@@ -221,7 +240,7 @@ impl Channels {
             Ok(answer) => answer.id,
             Err(e) => {
                 if !was_live {
-                    self.undo_webhook(&bot).await;
+                    self.undo_webhook(kind, &me.token).await;
                 }
                 return Err(match e {
                     MgAccessError::NeedsReconnect => AddBotError::NeedsReconnect,
@@ -237,9 +256,10 @@ impl Channels {
             .store
             .save_channel(&NewChannel {
                 account_id: &account.id,
-                bot_id: me.id,
+                messenger: kind,
+                bot_id: &me.bot_id,
                 bot_username: &username,
-                bot_token: token.expose(),
+                bot_token: me.token.expose_secret(),
                 webhook_key: &key,
                 webhook_secret: &secret,
                 mg_channel_id: mg_channel_id.0,
@@ -251,7 +271,7 @@ impl Channels {
             Err(e) => {
                 if !was_live {
                     let _ = self.mg.api(account).deactivate_channel(mg_channel_id).await;
-                    self.undo_webhook(&bot).await;
+                    self.undo_webhook(kind, &me.token).await;
                 }
                 return Err(e.into());
             }
@@ -260,8 +280,8 @@ impl Channels {
         Ok(channel_id)
     }
 
-    async fn undo_webhook(&self, bot: &Bot) {
-        if let Err(e) = bot.delete_webhook(false).await {
+    async fn undo_webhook(&self, kind: MessengerKind, token: &SecretString) {
+        if let Err(e) = self.messengers.delete_webhook(kind, token).await {
             tracing::warn!(error = %e, "could not remove the webhook set for a bot that was not added");
         }
     }
@@ -301,9 +321,8 @@ impl Channels {
             }
         }
         if let Err(e) = self
-            .telegram
-            .bot(&channel.bot_token)
-            .delete_webhook(false)
+            .messengers
+            .delete_webhook(channel.messenger, &channel.token)
             .await
         {
             // The channel is gone in MG either way; a stale webhook only gets 404s.
@@ -323,21 +342,21 @@ impl Channels {
             return;
         }
         let _guard = self.account_locks.lock(account).await;
-        let settings = telegram_channel_settings();
-        let hash = settings_hash(&settings);
         let channels = match self.store.list_channels(&account.id).await {
             Ok(channels) => channels,
             Err(e) => return tracing::error!(error = ?e, "reconcile: listing channels failed"),
         };
-        for channel in channels
-            .iter()
-            .filter(|c| c.active && c.settings_hash != hash)
-        {
+        for channel in channels.iter().filter(|c| c.active) {
+            let settings = self.messengers.channel_settings(channel.messenger);
+            let hash = settings_hash(&settings);
+            if channel.settings_hash == hash {
+                continue;
+            }
             let id = MgChannelId(channel.mg_channel_id);
             let request = UpdateChannelRequest {
-                r#type: Some("telegram".into()),
+                r#type: Some(channel.messenger.mg_channel_type().into()),
                 name: Some(format!("@{}", channel.bot_username)),
-                external_id: Some(channel.bot_id.to_string()),
+                external_id: Some(channel.bot_id.clone()),
                 avatar_url: None,
                 settings: Some(settings.clone()),
             };
@@ -413,14 +432,11 @@ impl Channels {
     }
 }
 
-fn from_telegram(e: TelegramError) -> AddBotError {
+fn from_link(kind: MessengerKind, e: LinkError) -> AddBotError {
     match e {
-        TelegramError::Unauthorized => AddBotError::TelegramRejected,
-        TelegramError::Unreachable(reason) => AddBotError::TelegramUnreachable(reason),
-        TelegramError::Api { description, .. } => AddBotError::TelegramRefused(description),
-        TelegramError::Decode(reason) => {
-            AddBotError::TelegramRefused(format!("an answer we could not read ({reason})"))
-        }
-        TelegramError::Request(reason) => AddBotError::TelegramRefused(reason),
+        LinkError::BadToken(why) => AddBotError::Token(why),
+        LinkError::Rejected => AddBotError::TokenRejected(kind),
+        LinkError::Unreachable(reason) => AddBotError::MessengerUnreachable(kind, reason),
+        LinkError::Refused(reason) => AddBotError::MessengerRefused(kind, reason),
     }
 }

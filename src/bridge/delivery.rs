@@ -1,6 +1,8 @@
-//! What one delivery step needs and how it can end. The queue worker (`bridge::worker`) builds a
-//! [`Delivery`] for the job's account and channel and hands it to the mapping code:
-//! `bridge::inbound` (Telegram update → MG) and `bridge::outbound` (MG webhook → Telegram).
+//! What one delivery step needs and how it can end. The worker (`bridge::worker`) builds a
+//! [`Delivery`] for the job's account and channel and hands it, through the messenger seam
+//! (`messenger::Messengers`), to the channel's messenger: its `inbound` (an update → MG) or
+//! `outbound` (an MG webhook → the messenger). The messenger adds what it needs of its own
+//! (`via`: Telegram's bot and rate limits) with [`Delivery::with`].
 //! The worker owns the job's fate: success marks it done, [`DeliveryError::Retry`] schedules it
 //! again with backoff, [`DeliveryError::Failed`] reports it (to MG with an ack error for an
 //! operator's message, in logs and metrics always) and moves on.
@@ -10,26 +12,37 @@ use std::time::Duration;
 use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::file_budget::FileBudget;
 use crate::bridge::mg_access::{MgAccess, MgAccessError};
-use crate::bridge::telegram_rate::TelegramRate;
-use crate::messenger::telegram::{Bot, TelegramError};
 use crate::mg::{MgError, SendingErrorCode};
 use crate::store::{Account, Channel, Store, StoreError};
 
-/// Everything a delivery step may use, for one account and one of its channels.
-pub struct Delivery<'a> {
+/// Everything a delivery step may use, for one account and one of its channels; `via` is the
+/// messenger's own part (nothing, in the core).
+pub struct Delivery<'a, M = ()> {
     /// The account, opened; `MgAccess::call` may replace its token in place.
     pub account: &'a mut Account,
     pub channel: &'a Channel,
     pub mg: &'a MgAccess,
-    /// The channel's bot (token inside; never printed).
-    pub bot: &'a Bot,
     pub store: &'a Store,
-    /// Telegram's per-chat and per-bot limits: wait on it before every Bot API send.
-    pub telegram_rate: &'a TelegramRate,
-    /// Signed, expiring avatar URLs served by us (the bot token never reaches MG).
+    /// Signed, expiring avatar URLs served by us (a messenger's file URL may hold its token).
     pub avatars: &'a AvatarLinks,
     /// Memory for attachments held between download and upload: reserve before downloading.
     pub files: &'a FileBudget,
+    pub via: M,
+}
+
+impl<'a> Delivery<'a> {
+    /// The same delivery, lent to a messenger with its own part added.
+    pub fn with<M>(&mut self, via: M) -> Delivery<'_, M> {
+        Delivery {
+            account: &mut *self.account,
+            channel: self.channel,
+            mg: self.mg,
+            store: self.store,
+            avatars: self.avatars,
+            files: self.files,
+            via,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,28 +103,5 @@ impl From<MgAccessError> for DeliveryError {
 impl From<StoreError> for DeliveryError {
     fn from(e: StoreError) -> Self {
         Self::retry(format!("database: {e}"))
-    }
-}
-
-impl From<TelegramError> for DeliveryError {
-    fn from(e: TelegramError) -> Self {
-        if e.is_transient() {
-            return Self::Retry {
-                after: e.retry_after(),
-                reason: e.to_string(),
-            };
-        }
-        let code = if e.is_forbidden() {
-            // Blocked by the user, or the user deactivated: MG shows "access restricted".
-            SendingErrorCode::AccessRestricted
-        } else if e.is_chat_not_found() {
-            SendingErrorCode::CustomerNotExists
-        } else {
-            SendingErrorCode::General
-        };
-        Self::Failed {
-            code,
-            reason: e.to_string(),
-        }
     }
 }

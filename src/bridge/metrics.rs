@@ -7,7 +7,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::store::{JobKind, QueueStats};
+use crate::domain::Direction;
+use crate::store::QueueStats;
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -18,33 +19,31 @@ pub struct Metrics {
     waits: [Mutex<WaitWindow>; 2],
 }
 
-fn slot(kind: JobKind) -> usize {
-    match kind {
-        JobKind::Telegram => 0,
-        JobKind::Mg => 1,
-    }
+fn slot(direction: Direction) -> usize {
+    direction.index()
 }
 
+/// The labels dashboards know from the Telegram-only versions; kept so they keep working.
 const DIRECTIONS: [&str; 2] = ["telegram_to_mg", "mg_to_telegram"];
 
 impl Metrics {
-    pub fn delivered(&self, kind: JobKind) {
-        self.delivered[slot(kind)].fetch_add(1, Ordering::Relaxed);
+    pub fn delivered(&self, direction: Direction) {
+        self.delivered[slot(direction)].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn retried(&self, kind: JobKind) {
-        self.retried[slot(kind)].fetch_add(1, Ordering::Relaxed);
+    pub fn retried(&self, direction: Direction) {
+        self.retried[slot(direction)].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn failed(&self, kind: JobKind) {
-        self.failed[slot(kind)].fetch_add(1, Ordering::Relaxed);
+    pub fn failed(&self, direction: Direction) {
+        self.failed[slot(direction)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// A delivery was claimed after waiting `wait_ms` since it was due.
-    pub fn started(&self, kind: JobKind, wait_ms: i64) {
+    pub fn started(&self, direction: Direction, wait_ms: i64) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         let now_s = crate::store::now_ms() / 1000;
-        self.waits[slot(kind)]
+        self.waits[slot(direction)]
             .lock()
             .unwrap()
             .record(now_s, wait_ms.max(0) as u64);

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::domain::AccountId;
-use crate::store::JobKind;
+use crate::domain::Direction;
 
 /// Lanes remembered per account and direction at most (a bound on memory, not on
 /// correctness: a lane left out keeps its backoff).
@@ -29,29 +29,29 @@ type LaneHead = (String, i64);
 /// success would make them due.
 #[derive(Default)]
 pub struct Recovery {
-    waiting: Mutex<HashMap<(AccountId, JobKind), BTreeMap<String, i64>>>,
+    waiting: Mutex<HashMap<(AccountId, Direction), BTreeMap<String, i64>>>,
 }
 
 impl Recovery {
     /// The head `job_id` of `lane` backs off after a failure towards the peer.
-    pub fn backed_off(&self, account: &AccountId, kind: JobKind, lane: &str, job_id: i64) {
+    pub fn backed_off(&self, account: &AccountId, direction: Direction, lane: &str, job_id: i64) {
         let mut waiting = self.waiting.lock().unwrap();
-        let lanes = waiting.entry((account.clone(), kind)).or_default();
+        let lanes = waiting.entry((account.clone(), direction)).or_default();
         // A lane backing off again is noted once: its head is the same job.
         if lanes.len() < MAX_NOTED || lanes.contains_key(lane) {
             lanes.insert(lane.to_owned(), job_id);
         }
     }
 
-    /// A delivery of `account` in direction `kind` went through: the lanes it noted, to be
+    /// A delivery of `account` in `direction` went through: the lanes it noted, to be
     /// made due now, in lane order (none when nothing was backing off, the usual case).
-    pub fn succeeded(&self, account: &AccountId, kind: JobKind) -> Vec<LaneHead> {
+    pub fn succeeded(&self, account: &AccountId, direction: Direction) -> Vec<LaneHead> {
         let mut waiting = self.waiting.lock().unwrap();
         if waiting.is_empty() {
             return Vec::new();
         }
         waiting
-            .remove(&(account.clone(), kind))
+            .remove(&(account.clone(), direction))
             .map(|lanes| lanes.into_iter().collect())
             .unwrap_or_default()
     }
@@ -68,19 +68,19 @@ mod tests {
             AccountId::from_stored("a".into()),
             AccountId::from_stored("b".into()),
         );
-        recovery.backed_off(&a, JobKind::Telegram, "tg:1", 1);
-        recovery.backed_off(&a, JobKind::Telegram, "tg:2", 2);
+        recovery.backed_off(&a, Direction::ToMg, "tg:1", 1);
+        recovery.backed_off(&a, Direction::ToMg, "tg:2", 2);
         // Backing off again notes the lane once.
-        recovery.backed_off(&a, JobKind::Telegram, "tg:1", 1);
-        recovery.backed_off(&a, JobKind::Mg, "mg:1", 3);
-        recovery.backed_off(&b, JobKind::Telegram, "tg:3", 4);
+        recovery.backed_off(&a, Direction::ToMg, "tg:1", 1);
+        recovery.backed_off(&a, Direction::ToMessenger, "mg:1", 3);
+        recovery.backed_off(&b, Direction::ToMg, "tg:3", 4);
         assert_eq!(
-            recovery.succeeded(&a, JobKind::Telegram),
+            recovery.succeeded(&a, Direction::ToMg),
             [("tg:1".to_owned(), 1), ("tg:2".to_owned(), 2)]
         );
         // Released once: the next success finds nothing left.
-        assert!(recovery.succeeded(&a, JobKind::Telegram).is_empty());
-        assert_eq!(recovery.succeeded(&b, JobKind::Telegram).len(), 1);
-        assert_eq!(recovery.succeeded(&a, JobKind::Mg).len(), 1);
+        assert!(recovery.succeeded(&a, Direction::ToMg).is_empty());
+        assert_eq!(recovery.succeeded(&b, Direction::ToMg).len(), 1);
+        assert_eq!(recovery.succeeded(&a, Direction::ToMessenger).len(), 1);
     }
 }

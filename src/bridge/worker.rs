@@ -1,5 +1,5 @@
-//! The delivery worker: claims lane heads from the queue (`store::queue`), delivers each through
-//! `inbound` or `outbound`, and settles it: done, retried later with backoff, or reported as
+//! The delivery worker: claims lane heads from the queue (`store::queue`), delivers each
+//! through the `courier`, and settles it: done, retried later with backoff, or reported as
 //! failed. One loop per process, up to `queue.concurrency` deliveries at a time.
 
 use std::collections::HashMap;
@@ -9,23 +9,16 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::{watch, Semaphore};
 
-use crate::bridge::avatar::AvatarLinks;
-use crate::bridge::delivery::{Delivery, DeliveryError};
-use crate::bridge::file_budget::FileBudget;
+use crate::bridge::courier::Courier;
+use crate::bridge::delivery::DeliveryError;
 use crate::bridge::group_commit::GroupCommit;
 use crate::bridge::metrics::Metrics;
-use crate::bridge::mg_access::MgAccess;
 use crate::bridge::recovery::Recovery;
 use crate::bridge::schedule::{RoundRobin, Wake};
-use crate::bridge::telegram_rate::TelegramRate;
-use crate::bridge::{inbound, outbound};
 use crate::config::QueueSettings;
-use crate::messenger::telegram::{Bot, TelegramClient};
-use crate::mg::{
-    AckMessageRequest, MessageIdentifier, MessageSent, MgChannelId, MgMessageId, MgWebhook,
-    SendingError, SendingErrorCode,
-};
-use crate::store::{Account, Channel, ClaimedJob, JobKind, Settlement, Store, StoreError};
+use crate::domain::Direction;
+use crate::mg::SendingErrorCode;
+use crate::store::{ClaimedJob, Settlement, Store, StoreError};
 
 /// How soon after new jobs are committed the worker takes the leases of accounts it does not
 /// hold yet (at most this often under an ingest burst).
@@ -34,14 +27,8 @@ const LEASE_AGAIN: Duration = Duration::from_millis(20);
 /// What the worker needs; built once by `app`.
 pub struct Worker {
     pub store: Store,
-    pub mg: MgAccess,
-    /// The same, for delivering customers' messages (ahead of acks in the token's queue).
-    pub mg_for_customers: MgAccess,
-    pub telegram: TelegramClient,
-    pub telegram_rate: TelegramRate,
-    pub avatars: AvatarLinks,
-    /// Memory for operators' attachments in flight (`queue.file_memory_mb`).
-    pub files: FileBudget,
+    /// Carries each claimed job.
+    pub courier: Arc<Courier>,
     pub settings: QueueSettings,
     /// This process's name in leases: a new one per start.
     pub owner: String,
@@ -146,7 +133,7 @@ impl Worker {
                     .expect("no more jobs are claimed than there are free slots");
                 shares.lock().unwrap().started(&job.account_id);
                 self.metrics
-                    .started(job.kind, crate::store::now_ms() - job.due_at);
+                    .started(job.direction, crate::store::now_ms() - job.due_at);
                 let worker = self.clone();
                 let shares = shares.clone();
                 let in_flight = in_flight.clone();
@@ -230,10 +217,10 @@ impl Worker {
 
     /// Delivers one job and records how it ended.
     async fn settle(&self, job: ClaimedJob, stop: &watch::Receiver<bool>) {
-        let outcome = self.deliver(&job).await;
+        let outcome = self.courier.deliver(&job).await;
         let settled = match outcome {
             Ok(()) => {
-                self.metrics.delivered(job.kind);
+                self.metrics.delivered(job.direction);
                 let settled = self
                     .record(Settlement::Done { job_id: job.job_id }, stop)
                     .await;
@@ -245,10 +232,10 @@ impl Worker {
                     .map(|after| after.as_millis() as i64 + jitter(250))
                     .unwrap_or_else(|| self.backoff(job.attempts));
                 tracing::warn!(job = job.job_id, lane = %job.lane, attempt = job.attempts, delay_ms = delay, reason = %reason, "delivery will be retried");
-                self.metrics.retried(job.kind);
+                self.metrics.retried(job.direction);
                 if after.is_none() {
                     self.recovery
-                        .backed_off(&job.account_id, job.kind, &job.lane, job.job_id);
+                        .backed_off(&job.account_id, job.direction, &job.lane, job.job_id);
                 }
                 self.record(
                     Settlement::Retry {
@@ -297,9 +284,9 @@ impl Worker {
         reason: &str,
         stop: &watch::Receiver<bool>,
     ) -> Result<bool, Arc<StoreError>> {
-        tracing::error!(job = job.job_id, lane = %job.lane, kind = ?job.kind, code = ?code, reason = %reason, "delivery failed for good");
-        if job.kind == JobKind::Mg {
-            match self.ack_failure(job, code, reason).await {
+        tracing::error!(job = job.job_id, lane = %job.lane, direction = job.direction.as_str(), code = ?code, reason = %reason, "delivery failed for good");
+        if job.direction == Direction::ToMessenger {
+            match self.courier.ack_failure(job, code, reason).await {
                 Ok(()) => {}
                 // MG must hear about it: the job runs again later (parts already sent are
                 // recorded and not sent again) and reports again if it still fails.
@@ -321,7 +308,7 @@ impl Worker {
                 }
             }
         }
-        self.metrics.failed(job.kind);
+        self.metrics.failed(job.direction);
         self.record(
             Settlement::Failed {
                 job_id: job.job_id,
@@ -366,7 +353,7 @@ impl Worker {
     /// After a delivery went through: the account's lanes that backed off in the same
     /// direction are due now (`recovery`).
     async fn hasten_backed_off(&self, job: &ClaimedJob) {
-        let lanes = self.recovery.succeeded(&job.account_id, job.kind);
+        let lanes = self.recovery.succeeded(&job.account_id, job.direction);
         if lanes.is_empty() {
             return;
         }
@@ -383,147 +370,6 @@ impl Worker {
                 tracing::warn!(error = %e, "making waiting lanes due failed; they keep their backoff")
             }
         }
-    }
-
-    async fn ack_failure(
-        &self,
-        job: &ClaimedJob,
-        code: SendingErrorCode,
-        reason: &str,
-    ) -> Result<(), DeliveryError> {
-        let Ok(MgWebhook::MessageSent(sent)) = MgWebhook::parse(job.payload.as_bytes()) else {
-            return Ok(());
-        };
-        let mut account = self.account(job).await?;
-        let error = SendingError {
-            code,
-            message: Some(truncate(reason, 255)),
-            external_code: None,
-        };
-        self.ack(&mut account, &sent, Err(error)).await
-    }
-
-    /// `POST /messages/ack` for an operator's message: its Telegram id, or why it failed.
-    async fn ack(
-        &self,
-        account: &mut Account,
-        sent: &MessageSent,
-        outcome: Result<String, SendingError>,
-    ) -> Result<(), DeliveryError> {
-        let (transport_message_id, error) = match outcome {
-            Ok(id) => (Some(id), None),
-            Err(error) => (None, Some(error)),
-        };
-        let request = AckMessageRequest {
-            channel: MgChannelId(sent.channel_id),
-            message: Some(MessageIdentifier::id(MgMessageId(sent.id))),
-            created_at: transport_message_id
-                .is_some()
-                .then(time::OffsetDateTime::now_utc),
-            transport_message_id,
-            error,
-            external_message_id: None,
-        };
-        self.mg
-            .call(account, |api| {
-                let request = request.clone();
-                async move { api.ack_message(&request).await }
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn deliver(&self, job: &ClaimedJob) -> Result<(), DeliveryError> {
-        let mut account = self.account(job).await?;
-        match job.kind {
-            JobKind::Telegram => {
-                let (channel_id, update) = inbound_payload(&job.payload)?;
-                let channel = self
-                    .store
-                    .find_channel(&account.id, &channel_id)
-                    .await?
-                    .ok_or_else(|| DeliveryError::failed("the bot's channel no longer exists"))?;
-                let bot = self.bot(&channel);
-                let mut d = self.delivery(&mut account, &channel, &bot);
-                // A customer is waiting for this one: ahead of the token's acks at MG.
-                d.mg = &self.mg_for_customers;
-                inbound::deliver_update(&mut d, &update).await
-            }
-            JobKind::Mg => {
-                let hook = MgWebhook::parse(job.payload.as_bytes()).map_err(|e| {
-                    DeliveryError::failed(format!("stored webhook unreadable: {e}"))
-                })?;
-                let (mg_channel_id, _) = hook.target_chat().ok_or_else(|| {
-                    DeliveryError::failed("a stored webhook that acts on no chat")
-                })?;
-                let channel = self.active_channel(&account, mg_channel_id).await?;
-                let bot = self.bot(&channel);
-                let mut d = self.delivery(&mut account, &channel, &bot);
-                match &hook {
-                    MgWebhook::MessageSent(sent) => {
-                        let transport_id = outbound::send_message(&mut d, sent).await?;
-                        // The parts are recorded: a failed ack repeats only the ack.
-                        self.ack(&mut account, sent, Ok(transport_id)).await
-                    }
-                    other => outbound::apply(&mut d, other).await,
-                }
-            }
-        }
-    }
-
-    /// Sends an operator's message inside the webhook request (`mg.delivery = "sync"`) and
-    /// returns the transport message id, with the same idempotent parts record as the queue.
-    pub async fn send_now(
-        &self,
-        account: &mut Account,
-        sent: &MessageSent,
-    ) -> Result<String, DeliveryError> {
-        let channel = self.active_channel(account, sent.channel_id).await?;
-        let bot = self.bot(&channel);
-        let mut d = self.delivery(account, &channel, &bot);
-        outbound::send_message(&mut d, sent).await
-    }
-
-    /// The account's active channel that is MG channel `mg_channel_id`.
-    async fn active_channel(
-        &self,
-        account: &Account,
-        mg_channel_id: i64,
-    ) -> Result<Channel, DeliveryError> {
-        self.store
-            .find_channel_by_mg_id(&account.id, mg_channel_id)
-            .await?
-            .filter(|channel| channel.active)
-            .ok_or_else(|| DeliveryError::failed("this MG channel has no active bot"))
-    }
-
-    fn delivery<'a>(
-        &'a self,
-        account: &'a mut Account,
-        channel: &'a Channel,
-        bot: &'a Bot,
-    ) -> Delivery<'a> {
-        Delivery {
-            account,
-            channel,
-            mg: &self.mg,
-            bot,
-            store: &self.store,
-            telegram_rate: &self.telegram_rate,
-            avatars: &self.avatars,
-            files: &self.files,
-        }
-    }
-
-    async fn account(&self, job: &ClaimedJob) -> Result<Account, DeliveryError> {
-        self.store
-            .find_account(&job.account_id)
-            .await?
-            .ok_or_else(|| DeliveryError::failed("the account no longer exists"))
-    }
-
-    fn bot(&self, channel: &Channel) -> Bot {
-        self.telegram.bot(&channel.bot_token)
     }
 
     /// Past the age limit: the next failure is final.
@@ -550,17 +396,10 @@ impl Worker {
             Ok(n) => tracing::info!(jobs = n, "deleted finished jobs past the dedupe window"),
             Err(e) => tracing::warn!(error = %e, "deleting finished jobs failed"),
         }
-        self.telegram_rate.shrink();
+        self.courier.messengers.sweep();
     }
 }
 
-// A Telegram job's payload is read as the webhook stored it (`inbound::payload`).
-use crate::bridge::inbound::decode_payload as inbound_payload;
-
 fn jitter(max_ms: i64) -> i64 {
     rand::thread_rng().gen_range(0..=max_ms)
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    text.chars().take(max_chars).collect()
 }

@@ -1,3 +1,152 @@
-//! The messengers a CRM chat is bridged to. Telegram only, for now.
+//! The messengers a CRM chat is bridged to, and the seam between them and the bridge.
+//!
+//! The core (`bridge`, `store`) speaks of a messenger kind, a direction, and chats and messages
+//! with string ids; everything one messenger needs (its API client, parsing its updates,
+//! mapping them to MG and MG's messages to its API, its limits) lives in its folder.
+//! [`Messengers`] is the seam: one method per thing the core asks of a messenger, and in each
+//! one arm per [`MessengerKind`].
+//!
+//! An enum rather than a trait: the set of messengers is closed and known at build time, the
+//! seam's methods are async (a trait object would need boxed futures or `async-trait`), and a
+//! `match` shows every messenger's arm side by side. Adding a messenger is a folder beside
+//! `telegram/`, a variant of `MessengerKind`, and one arm in each method below.
 
 pub mod telegram;
+
+use secrecy::SecretString;
+
+use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::domain::MessengerKind;
+use crate::mg::{ChannelSettings, MessageSent, MgWebhook};
+use crate::store::Channel;
+
+pub use telegram::avatar::{Photo, PhotoError};
+
+/// A bot as its messenger names it, once its token checks out.
+pub struct BotIdentity {
+    pub bot_id: String,
+    pub username: String,
+    /// The token in the messenger's own form (trimmed, checked).
+    pub token: SecretString,
+}
+
+/// Why a messenger would not take a bot's token or webhook.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// What the merchant pasted is not a token of this messenger (the message says why).
+    #[error("{0}")]
+    BadToken(String),
+    /// The messenger does not know the token (revoked, or mistyped).
+    #[error("the token was rejected")]
+    Rejected,
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// One of each messenger's service-wide parts (clients, limiters).
+#[derive(Debug)]
+pub struct Messengers {
+    pub telegram: telegram::Telegram,
+}
+
+impl Messengers {
+    /// A customer's update, stored by the messenger's webhook, delivered to MG.
+    pub async fn deliver_to_mg(
+        &self,
+        d: &mut Delivery<'_>,
+        update: &str,
+    ) -> Result<(), DeliveryError> {
+        match d.channel.messenger {
+            MessengerKind::Telegram => self.telegram.deliver_to_mg(d, update).await,
+        }
+    }
+
+    /// An operator's message, sent in the messenger; returns its id for MG.
+    pub async fn send_message(
+        &self,
+        d: &mut Delivery<'_>,
+        sent: &MessageSent,
+    ) -> Result<String, DeliveryError> {
+        match d.channel.messenger {
+            MessengerKind::Telegram => self.telegram.send_message(d, sent).await,
+        }
+    }
+
+    /// An operator's edit, delete or reaction, done in the messenger.
+    pub async fn apply(&self, d: &mut Delivery<'_>, hook: &MgWebhook) -> Result<(), DeliveryError> {
+        match d.channel.messenger {
+            MessengerKind::Telegram => self.telegram.apply(d, hook).await,
+        }
+    }
+
+    /// A token as the merchant pasted it, in the messenger's form; else why it is not one.
+    pub fn parse_token(&self, kind: MessengerKind, raw: &str) -> Result<SecretString, String> {
+        match kind {
+            MessengerKind::Telegram => telegram::BotToken::parse(raw)
+                .map(|t| t.expose().to_owned().into())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The bot a token belongs to, if the messenger accepts it.
+    pub async fn identify(
+        &self,
+        kind: MessengerKind,
+        token: &SecretString,
+    ) -> Result<BotIdentity, LinkError> {
+        match kind {
+            MessengerKind::Telegram => self.telegram.identify(token).await,
+        }
+    }
+
+    /// Has the messenger send the bot's updates to `url`, with `secret` in each.
+    pub async fn set_webhook(
+        &self,
+        kind: MessengerKind,
+        token: &SecretString,
+        url: url::Url,
+        secret: &str,
+    ) -> Result<(), LinkError> {
+        match kind {
+            MessengerKind::Telegram => self.telegram.set_webhook(token, url, secret).await,
+        }
+    }
+
+    /// Stops the bot's updates.
+    pub async fn delete_webhook(
+        &self,
+        kind: MessengerKind,
+        token: &SecretString,
+    ) -> Result<(), LinkError> {
+        match kind {
+            MessengerKind::Telegram => self.telegram.delete_webhook(token).await,
+        }
+    }
+
+    /// What the messenger's channels can do, as declared to MG.
+    pub fn channel_settings(&self, kind: MessengerKind) -> ChannelSettings {
+        match kind {
+            MessengerKind::Telegram => telegram::channel_settings::telegram_channel_settings(),
+        }
+    }
+
+    /// A customer's profile photo, fetched with the channel's credentials.
+    pub async fn profile_photo(
+        &self,
+        channel: &Channel,
+        user_id: &str,
+    ) -> Result<Option<Photo>, PhotoError> {
+        match channel.messenger {
+            MessengerKind::Telegram => {
+                telegram::avatar::profile_photo(&self.telegram, channel, user_id).await
+            }
+        }
+    }
+
+    /// The janitor's turn: each messenger forgets what went quiet.
+    pub fn sweep(&self) {
+        self.telegram.sweep();
+    }
+}

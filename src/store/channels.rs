@@ -1,12 +1,11 @@
-//! Channels: the Telegram bots of an account, each one MessageGateway channel.
+//! Channels: the messenger bots of an account, each one MessageGateway channel.
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{now_unix, Store, StoreError};
-use crate::domain::AccountId;
-use crate::messenger::telegram::BotToken;
+use crate::domain::{AccountId, MessengerKind};
 
 const BOT_TOKEN: &str = "channel.bot_token";
 const WEBHOOK_SECRET: &str = "channel.webhook_secret";
@@ -37,9 +36,12 @@ impl ChannelId {
 pub struct Channel {
     pub id: ChannelId,
     pub account_id: AccountId,
-    pub bot_id: i64,
+    pub messenger: MessengerKind,
+    /// The messenger's id of the bot.
+    pub bot_id: String,
     pub bot_username: String,
-    pub bot_token: BotToken,
+    /// The bot's token, as the messenger issued it (its folder parses it).
+    pub token: SecretString,
     pub webhook_key: String,
     pub webhook_secret: SecretString,
     pub mg_channel_id: i64,
@@ -50,10 +52,10 @@ pub struct Channel {
 }
 
 /// What adding a bot stores.
-#[derive(Debug)]
 pub struct NewChannel<'a> {
     pub account_id: &'a AccountId,
-    pub bot_id: i64,
+    pub messenger: MessengerKind,
+    pub bot_id: &'a str,
     pub bot_username: &'a str,
     pub bot_token: &'a str,
     pub webhook_key: &'a str,
@@ -62,12 +64,26 @@ pub struct NewChannel<'a> {
     pub settings_hash: &'a str,
 }
 
-const CHANNEL_COLUMNS: &str = "channel_id, account_id, bot_id, bot_username, bot_token_enc, \
+impl std::fmt::Debug for NewChannel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token and the webhook secret are left out.
+        f.debug_struct("NewChannel")
+            .field("account_id", self.account_id)
+            .field("messenger", &self.messenger)
+            .field("bot_id", &self.bot_id)
+            .field("bot_username", &self.bot_username)
+            .field("mg_channel_id", &self.mg_channel_id)
+            .finish_non_exhaustive()
+    }
+}
+
+const CHANNEL_COLUMNS: &str =
+    "channel_id, account_id, messenger, bot_id, bot_username, bot_token_enc, \
      webhook_key, webhook_secret_enc, mg_channel_id, settings_hash, active, created_at, updated_at";
 
 impl Store {
     /// The account's channels, newest first (removed ones included, marked inactive).
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(account = account_id.as_str()))]
     pub async fn list_channels(&self, account_id: &AccountId) -> Result<Vec<Channel>, StoreError> {
         let sql = format!(
             "SELECT {CHANNEL_COLUMNS} FROM channel WHERE account_id = $1 \
@@ -80,7 +96,7 @@ impl Store {
         rows.iter().map(|row| self.channel_from_row(row)).collect()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(account = account_id.as_str(), channel = channel_id.as_str()))]
     pub async fn find_channel(
         &self,
         account_id: &AccountId,
@@ -97,16 +113,20 @@ impl Store {
         row.map(|row| self.channel_from_row(&row)).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(account = account_id.as_str(), messenger = messenger.as_str(), bot_id = %bot_id))]
     pub async fn find_channel_by_bot(
         &self,
         account_id: &AccountId,
-        bot_id: i64,
+        messenger: MessengerKind,
+        bot_id: &str,
     ) -> Result<Option<Channel>, StoreError> {
-        let sql =
-            format!("SELECT {CHANNEL_COLUMNS} FROM channel WHERE account_id = $1 AND bot_id = $2");
+        let sql = format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channel \
+             WHERE account_id = $1 AND messenger = $2 AND bot_id = $3"
+        );
         let row = sqlx::query(&sql)
             .bind(account_id.as_str())
+            .bind(messenger.as_str())
             .bind(bot_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -127,7 +147,7 @@ impl Store {
         row.map(|row| self.channel_from_row(&row)).transpose()
     }
 
-    /// The channel whose webhook path is `/telegram/{webhook_key}` (active or not: the caller
+    /// The channel whose webhook path ends in `{webhook_key}` (active or not: the caller
     /// decides what an update for a removed bot means).
     pub async fn find_channel_by_webhook_key(
         &self,
@@ -161,21 +181,24 @@ impl Store {
     }
 
     /// The account an active bot currently serves, if any.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(messenger = messenger.as_str(), bot_id = %bot_id))]
     pub async fn account_of_active_bot(
         &self,
-        bot_id: i64,
+        messenger: MessengerKind,
+        bot_id: &str,
     ) -> Result<Option<AccountId>, StoreError> {
-        let id: Option<String> =
-            sqlx::query_scalar("SELECT account_id FROM channel WHERE bot_id = $1 AND active = 1")
-                .bind(bot_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT account_id FROM channel WHERE messenger = $1 AND bot_id = $2 AND active = 1",
+        )
+        .bind(messenger.as_str())
+        .bind(bot_id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(id.map(AccountId::from_stored))
     }
 
     /// Every active channel, for the start-up settings check.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     pub async fn list_active_channels(&self) -> Result<Vec<Channel>, StoreError> {
         let sql =
             format!("SELECT {CHANNEL_COLUMNS} FROM channel WHERE active = 1 ORDER BY channel_id");
@@ -184,14 +207,14 @@ impl Store {
     }
 
     /// Inserts the channel, or updates and re-activates the account's row for the same bot.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(account = channel.account_id.as_str(), bot_id = %channel.bot_id))]
     pub async fn save_channel(&self, channel: &NewChannel<'_>) -> Result<ChannelId, StoreError> {
         let now = now_unix();
         let id: String = sqlx::query_scalar(
-            "INSERT INTO channel (channel_id, account_id, bot_id, bot_username, bot_token_enc, \
+            "INSERT INTO channel (channel_id, account_id, messenger, bot_id, bot_username, bot_token_enc, \
                  webhook_key, webhook_secret_enc, mg_channel_id, settings_hash, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
-             ON CONFLICT (account_id, bot_id) DO UPDATE SET \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) \
+             ON CONFLICT (account_id, messenger, bot_id) DO UPDATE SET \
                  bot_username = excluded.bot_username, bot_token_enc = excluded.bot_token_enc, \
                  webhook_key = excluded.webhook_key, webhook_secret_enc = excluded.webhook_secret_enc, \
                  mg_channel_id = excluded.mg_channel_id, settings_hash = excluded.settings_hash, \
@@ -200,6 +223,7 @@ impl Store {
         )
         .bind(ChannelId::generate().as_str())
         .bind(channel.account_id.as_str())
+        .bind(channel.messenger.as_str())
         .bind(channel.bot_id)
         .bind(channel.bot_username)
         .bind(self.cipher.seal(BOT_TOKEN, channel.bot_token))
@@ -213,7 +237,7 @@ impl Store {
         Ok(ChannelId(id))
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(channel = channel_id.as_str()))]
     pub async fn deactivate_channel(&self, channel_id: &ChannelId) -> Result<(), StoreError> {
         sqlx::query("UPDATE channel SET active = 0, updated_at = $1 WHERE channel_id = $2")
             .bind(now_unix())
@@ -223,7 +247,7 @@ impl Store {
         Ok(())
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(channel = channel_id.as_str()))]
     pub async fn set_channel_settings_hash(
         &self,
         channel_id: &ChannelId,
@@ -242,14 +266,16 @@ impl Store {
         Ok(Channel {
             id: ChannelId(row.try_get("channel_id")?),
             account_id: AccountId::from_stored(row.try_get("account_id")?),
+            messenger: {
+                let kind: String = row.try_get("messenger")?;
+                MessengerKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown messenger {kind:?}")))?
+            },
             bot_id: row.try_get("bot_id")?,
             bot_username: row.try_get("bot_username")?,
-            bot_token: BotToken::parse(
-                self.cipher
-                    .open(BOT_TOKEN, &row.try_get::<String, _>("bot_token_enc")?)?
-                    .expose_secret(),
-            )
-            .map_err(|_| StoreError::Corrupt("a stored bot token is malformed".into()))?,
+            token: self
+                .cipher
+                .open(BOT_TOKEN, &row.try_get::<String, _>("bot_token_enc")?)?,
             webhook_key: row.try_get("webhook_key")?,
             webhook_secret: self.cipher.open(
                 WEBHOOK_SECRET,

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 
 use sqlx::{Any, Row, Transaction};
 
-use super::queue::JobKind;
 use super::{Backend, Store, StoreError};
-use crate::domain::AccountId;
+use crate::domain::{AccountId, Direction};
 
 /// Lane classes, in the order an account's lanes are served.
 pub const CLASS_TO_MG: i64 = 0;
@@ -28,10 +27,10 @@ pub(super) struct LaneTouch {
 }
 
 impl LaneTouch {
-    pub(super) fn new(account_id: &AccountId, kind: JobKind) -> Self {
+    pub(super) fn new(account_id: &AccountId, direction: Direction) -> Self {
         Self {
             account_id: account_id.clone(),
-            to_mg: kind == JobKind::Telegram,
+            to_mg: direction == Direction::ToMg,
             head: None,
             customer_at: 0,
         }

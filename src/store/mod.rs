@@ -21,7 +21,7 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 pub use accounts::{Account, ConnectedAccount};
 pub use channels::{secret_eq, Channel, ChannelId, NewChannel};
 pub use queue::now_ms;
-pub use queue::{ClaimedJob, JobKind, NewJob, QueueStats, Settlement};
+pub use queue::{ClaimedJob, NewJob, QueueStats, Settlement};
 pub use sent::SentPart;
 
 use crate::crypto::Cipher;

@@ -55,39 +55,13 @@ use sqlx::{Any, Row, Transaction};
 
 use super::lanes::{LaneTouch, Params};
 use super::{Store, StoreError};
-use crate::domain::AccountId;
-
-/// What a job delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
-    /// A Telegram update, to MG.
-    Telegram,
-    /// An MG webhook, to Telegram.
-    Mg,
-}
-
-impl JobKind {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Self::Telegram => "telegram",
-            Self::Mg => "mg",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "telegram" => Ok(Self::Telegram),
-            "mg" => Ok(Self::Mg),
-            other => Err(StoreError::Corrupt(format!("unknown job kind {other:?}"))),
-        }
-    }
-}
+use crate::domain::{AccountId, Direction};
 
 /// A job as the webhook handlers hand it in.
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub account_id: AccountId,
-    pub kind: JobKind,
+    pub direction: Direction,
     pub lane: String,
     /// A second job with the same key is ignored (a redelivered webhook).
     pub dedupe_key: Option<String>,
@@ -118,7 +92,7 @@ pub enum Settlement {
 pub struct ClaimedJob {
     pub job_id: i64,
     pub account_id: AccountId,
-    pub kind: JobKind,
+    pub direction: Direction,
     pub lane: String,
     pub payload: String,
     /// Including this one.
@@ -162,12 +136,12 @@ impl Store {
             for (job, id) in chunk.iter().zip(&ids).filter(|(_, id)| stored.contains(id)) {
                 touches
                     .entry(job.lane.as_str())
-                    .or_insert_with(|| LaneTouch::new(&job.account_id, job.kind))
+                    .or_insert_with(|| LaneTouch::new(&job.account_id, job.direction))
                     .head(*id);
                 if let Some(reply_lane) = &job.warms {
                     touches
                         .entry(reply_lane.as_str())
-                        .or_insert_with(|| LaneTouch::new(&job.account_id, JobKind::Mg))
+                        .or_insert_with(|| LaneTouch::new(&job.account_id, Direction::ToMessenger))
                         .warm(now);
                 }
             }
@@ -203,7 +177,7 @@ impl Store {
             query = query
                 .bind(*id)
                 .bind(job.account_id.as_str())
-                .bind(job.kind.as_str())
+                .bind(job.direction.as_str())
                 .bind(job.lane.as_str())
                 .bind(job.dedupe_key.as_deref())
                 .bind(job.payload.as_str())
@@ -390,7 +364,11 @@ pub(super) fn job_from_row(row: &AnyRow) -> Result<ClaimedJob, StoreError> {
     Ok(ClaimedJob {
         job_id: row.try_get("job_id")?,
         account_id: AccountId::from_stored(row.try_get::<String, _>("account_id")?),
-        kind: JobKind::parse(&row.try_get::<String, _>("kind")?)?,
+        direction: {
+            let kind: String = row.try_get("kind")?;
+            Direction::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown job kind {kind:?}")))?
+        },
         lane: row.try_get("lane")?,
         payload: row.try_get("payload")?,
         attempts: row.try_get("attempts")?,

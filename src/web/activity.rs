@@ -101,32 +101,11 @@ async fn record_activity(
         return failure(StatusCode::NOT_FOUND, "unknown clientId");
     };
     match state
-        .store
-        .record_activity(&client_id, activity, new_url.as_ref())
+        .activity
+        .record(&client_id, activity, new_url.as_ref())
         .await
     {
-        Ok(true) => {
-            tracing::info!(
-                active = activity.active,
-                freeze = activity.freeze,
-                moved = new_url.is_some(),
-                "CRM activity recorded"
-            );
-            if activity.is_enabled() {
-                // Traffic that waited while the account was off flows again now.
-                state.worker.wake.new_jobs();
-                // Re-activated: bring MG's channels in line, without making the CRM wait.
-                let state = state.clone();
-                tokio::spawn(async move {
-                    if let Ok(Some(mut account)) =
-                        state.store.find_account_by_client_id(&client_id).await
-                    {
-                        state.channels.reconcile_account(&mut account).await;
-                    }
-                });
-            }
-            Json(json!({"success": true})).into_response()
-        }
+        Ok(true) => Json(json!({"success": true})).into_response(),
         Ok(false) => failure(StatusCode::NOT_FOUND, "unknown clientId"),
         Err(e) if e.is_unique_violation() => failure(
             StatusCode::CONFLICT,

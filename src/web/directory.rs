@@ -12,17 +12,18 @@ use secrecy::SecretString;
 use subtle::ConstantTimeEq;
 
 use crate::crypto::fingerprint;
-use crate::domain::{AccountId, ClientId};
+use crate::domain::{AccountId, ClientId, MessengerKind};
 use crate::store::{ChannelId, Store, StoreError};
 
 const TTL: Duration = Duration::from_secs(10);
 const CLIENT_ID: &str = "webhook.client_id";
 
-/// What the Telegram webhook needs of a channel.
+/// What a messenger's webhook needs of a channel.
 #[derive(Debug)]
 pub struct ChannelEntry {
     pub id: ChannelId,
     pub account_id: AccountId,
+    pub messenger: MessengerKind,
     pub webhook_secret: SecretString,
     pub active: bool,
     /// MG's id of the channel: the operators' replies name it (their lane is keyed by it).
@@ -57,6 +58,7 @@ impl Directory {
         let entry = Arc::new(ChannelEntry {
             id: channel.id,
             account_id: channel.account_id,
+            messenger: channel.messenger,
             webhook_secret: channel.webhook_secret,
             active: channel.active,
             mg_channel_id: channel.mg_channel_id,

@@ -28,12 +28,14 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::PageError;
 
+use crate::bridge::activity::AccountActivity;
+use crate::bridge::avatar::Avatars;
 use crate::bridge::channels::Channels;
 use crate::bridge::connect::Connector;
+use crate::bridge::courier::Courier;
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::simple_connection::PartnerSecret;
-use crate::bridge::worker::Worker;
 use crate::config::DeliveryMode;
 use crate::store::Store;
 
@@ -49,8 +51,12 @@ pub struct AppState {
     pub ingest: Ingest,
     /// Channels and accounts webhooks named, cached briefly.
     pub directory: Arc<directory::Directory>,
-    /// The delivery worker: woken by the activity callback, used directly in sync mode.
-    pub worker: Arc<Worker>,
+    /// Delivers an operator's message inside the request (`mg.delivery = "sync"`).
+    pub courier: Arc<Courier>,
+    /// The CRM's `activity` callback's work.
+    pub activity: Arc<AccountActivity>,
+    /// Customers' profile photos behind our signed links.
+    pub avatars: Arc<Avatars>,
     pub metrics: Arc<Metrics>,
     pub delivery_mode: DeliveryMode,
     pub connector: Arc<Connector>,

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
 use crate::bridge::channels::{AddBotError, RemoveBotError};
-use crate::domain::ClientId;
+use crate::domain::{ClientId, MessengerKind};
 use crate::store::{Account, ChannelId};
 
 pub fn router() -> Router<AppState> {
@@ -95,7 +95,12 @@ async fn add_bot(
     if token.verify(&form.authenticity_token).is_err() {
         return Err(PageError::Csrf);
     }
-    match state.channels.add_bot(&mut account, &form.bot_token).await {
+    // The form's `bot_token` is a Telegram bot's.
+    let added = state
+        .channels
+        .add_bot(&mut account, MessengerKind::Telegram, &form.bot_token)
+        .await;
+    match added {
         // Step 10 of the integration guide: back to the CRM, where the new channel's chats live.
         Ok(_) => Ok(Redirect::to(account.crm_url.as_str()).into_response()),
         Err(AddBotError::Internal(e)) => Err(PageError::Internal(e)),

@@ -1,7 +1,7 @@
-//! The two webhooks: Telegram's updates (`POST /telegram/{webhook_key}`) and MessageGateway's
-//! events (`POST /webhook/mg`). Each authenticates, parses at the edge, stores a job through
-//! the group-commit ingest and only then answers; the workers deliver. Nothing is stored for a
-//! request that is refused.
+//! The webhooks: Telegram's updates (`POST /telegram/{webhook_key}`) and MessageGateway's
+//! events (`POST /webhook/mg`). Each authenticates, parses at the edge, hands what it accepted
+//! to `bridge::ingest` (which makes it a job and commits it) and only then answers; the workers
+//! deliver. Nothing is stored for a request that is refused.
 //!
 //! The body is read only after the request is authenticated, so a stranger's large body costs
 //! nothing but its headers; and at most `server.webhook_concurrency` requests are handled at
@@ -20,11 +20,12 @@ use tower::ServiceBuilder;
 
 use super::AppState;
 use crate::bridge::delivery::DeliveryError;
-use crate::bridge::{inbound, outbound};
+use crate::bridge::ingest::{CustomerUpdate, OperatorEvent};
+use crate::bridge::mg_reply::webhook_reply;
 use crate::config::DeliveryMode;
-use crate::messenger::telegram::{ChatType, Update};
+use crate::messenger::telegram::{inbound, ChatType, Update};
 use crate::mg::{MgWebhook, SendingErrorCode};
-use crate::store::{secret_eq, JobKind, NewJob};
+use crate::store::secret_eq;
 
 /// Telegram's updates and MG's events are small; an order card with many items is the largest
 /// thing either sends.
@@ -122,28 +123,26 @@ async fn telegram_update(
         return ok_empty();
     }
     // What was parsed is stored, so the worker reads back exactly what was accepted.
-    let payload = match inbound::encode_payload(&channel.id, &update) {
-        Ok(payload) => payload,
+    let stored = match inbound::encode_update(&update) {
+        Ok(stored) => stored,
         Err(e) => {
             tracing::warn!(error = %e, "Telegram update that cannot be stored refused");
             return refuse(StatusCode::BAD_REQUEST, "malformed update");
         }
     };
-    let job = NewJob {
-        account_id: channel.account_id.clone(),
-        kind: JobKind::Telegram,
-        lane: format!("tg:{}:{chat_id}", channel.id.as_str()),
-        // The lane the operators' replies to this chat take (see the MG webhook below): they
-        // go before the account's cold sends for a while.
-        warms: Some(format!("mg:{}:{chat_id}", channel.mg_channel_id)),
-        dedupe_key: Some(format!(
-            "telegram:{}:{}",
-            channel.id.as_str(),
-            update.update_id
-        )),
-        payload,
-    };
-    match state.ingest.accept(job).await {
+    let accepted = state
+        .ingest
+        .accept_customer_update(CustomerUpdate {
+            account: &channel.account_id,
+            channel: &channel.id,
+            messenger: channel.messenger,
+            mg_channel_id: channel.mg_channel_id,
+            chat: &chat_id.to_string(),
+            update_id: &update.update_id.to_string(),
+            update: stored,
+        })
+        .await;
+    match accepted {
         Ok(()) => ok_empty(),
         Err(e) => unavailable(&e),
     }
@@ -192,7 +191,7 @@ async fn mg_webhook(
         if let MgWebhook::Unknown(kind) = &hook {
             tracing::info!(kind = %kind, "MG webhook of an unknown type answered and ignored");
         }
-        return (StatusCode::OK, Json(outbound::webhook_reply(&hook))).into_response();
+        return (StatusCode::OK, Json(webhook_reply(&hook))).into_response();
     };
     // The chat names the job's lane as text: a NUL in it made Postgres refuse the whole
     // group-commit batch (503 for every webhook in it), and no chat id holds controls.
@@ -205,24 +204,17 @@ async fn mg_webhook(
     if let (DeliveryMode::Sync, MgWebhook::MessageSent(sent)) = (state.delivery_mode, &hook) {
         return send_now(&state, &account.id, sent).await;
     }
-    // MG may repeat a webhook (UNVERIFIED); an operator's message is one job per MG id.
-    let dedupe_key = match &hook {
-        MgWebhook::MessageSent(sent) => Some(format!(
-            "mg:{}:message_sent:{}",
-            account.id.as_str(),
-            sent.id
-        )),
-        _ => None,
-    };
-    let job = NewJob {
-        account_id: account.id.clone(),
-        kind: JobKind::Mg,
-        lane: format!("mg:{mg_channel_id}:{chat}"),
-        dedupe_key,
-        warms: None,
-        payload: String::from_utf8_lossy(&body).into_owned(),
-    };
-    match state.ingest.accept(job).await {
+    let accepted = state
+        .ingest
+        .accept_operator_event(OperatorEvent {
+            account: &account.id,
+            hook: &hook,
+            mg_channel_id,
+            chat,
+            body: &body,
+        })
+        .await;
+    match accepted {
         Ok(()) if matches!(hook, MgWebhook::MessageSent(_)) => {
             (StatusCode::OK, Json(json!({ "async": true }))).into_response()
         }
@@ -243,7 +235,7 @@ async fn send_now(
         Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "unknown Clientid"),
         Err(e) => return unavailable(&e),
     };
-    let answer = match state.worker.send_now(&mut account, sent).await {
+    let answer = match state.courier.send_now(&mut account, sent).await {
         Ok(id) => json!({ "external_message_id": id, "async": false }),
         Err(e) => {
             let (code, reason) = match e {

@@ -26,7 +26,10 @@ on_both_databases!(
 
 /// The settings the channel declares, as MG receives them.
 fn declared_settings() -> Value {
-    serde_json::to_value(mgbridge::bridge::channel_settings::telegram_channel_settings()).unwrap()
+    serde_json::to_value(
+        mgbridge::messenger::telegram::channel_settings::telegram_channel_settings(),
+    )
+    .unwrap()
 }
 
 /// Connects the fake CRM and adds the fake bot; returns (clientId, our channel id).

@@ -546,19 +546,19 @@ async fn the_avatar_link_serves_the_photo_without_the_token(db: Db) {
     let channel_id = url.path_segments().unwrap().nth(1).unwrap().to_owned();
     let channel = mgbridge::store::ChannelId::parse(&channel_id).unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let expired = links.url_until(&channel, CHAT, now - 1);
+    let expired = links.url_until(&channel, &CHAT.to_string(), now - 1);
     let answer = app.client.get(local(&expired)).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.telegram.calls().len(), telegram_calls);
     // The same key signs a live link the service accepts.
-    let live = links.url_until(&channel, CHAT, now + 60);
+    let live = links.url_until(&channel, &CHAT.to_string(), now + 60);
     assert_eq!(
         app.client.get(local(&live)).send().await.unwrap().status(),
         StatusCode::OK
     );
 
     // A user without a profile photo, and a removed bot: nothing to show.
-    let nobody = links.url_until(&channel, 7_100_000_099, now + 60);
+    let nobody = links.url_until(&channel, "7100000099", now + 60);
     let answer = app.client.get(local(&nobody)).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
     let removed = app.remove_bot(&bridge.client_id, &channel_id).await;

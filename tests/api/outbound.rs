@@ -594,13 +594,13 @@ async fn a_redelivered_message_sends_only_what_is_missing(db: Db) {
     let channel = channel_id(&app).await;
     let two_parts = format!("{}\n{}", "a".repeat(3000), "b".repeat(3000));
     // An earlier attempt sent the first part, then the process died.
-    let part = |part, tg_message_id| SentPart {
+    let part = |part, message_id: i64| SentPart {
         part,
-        chat_id: CHAT,
-        tg_message_id,
+        chat_id: CHAT.to_string(),
+        message_id: message_id.to_string(),
     };
     app.store
-        .record_sent_part(&channel, 9, part(0, 555))
+        .record_sent_part(&channel, 9, &part(0, 555))
         .await
         .unwrap();
 
@@ -614,11 +614,11 @@ async fn a_redelivered_message_sends_only_what_is_missing(db: Db) {
 
     // Everything sent before: nothing is sent again, and MG still learns the id.
     app.store
-        .record_sent_part(&channel, 10, part(0, 777))
+        .record_sent_part(&channel, 10, &part(0, 777))
         .await
         .unwrap();
     app.store
-        .record_sent_part(&channel, 10, part(1, 778))
+        .record_sent_part(&channel, 10, &part(1, 778))
         .await
         .unwrap();
     let id = deliver(&app, &bridge, 10, json!({ "content": two_parts })).await;

@@ -2,7 +2,8 @@
 //! time in acceptance order, and a dead owner's lease running out.
 
 use mgbridge::domain::AccountId;
-use mgbridge::store::{ClaimedJob, JobKind, NewJob, Store};
+use mgbridge::domain::Direction;
+use mgbridge::store::{ClaimedJob, NewJob, Store};
 
 use crate::helpers::{spawn_app_with, Db};
 use crate::on_both_databases;
@@ -10,7 +11,7 @@ use crate::on_both_databases;
 fn job(account: &AccountId, lane: &str, key: Option<String>) -> NewJob {
     NewJob {
         account_id: account.clone(),
-        kind: JobKind::Telegram,
+        direction: Direction::ToMg,
         lane: lane.to_owned(),
         dedupe_key: key,
         payload: "{}".to_owned(),
@@ -109,7 +110,7 @@ async fn a_dead_owners_leases_run_out(db: Db) {
 
 fn to_telegram(account: &AccountId, lane: &str) -> NewJob {
     NewJob {
-        kind: JobKind::Mg,
+        direction: Direction::ToMessenger,
         ..job(account, lane, None)
     }
 }

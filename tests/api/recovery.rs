@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 
 use mgbridge::domain::AccountId;
-use mgbridge::store::{JobKind, NewJob};
+use mgbridge::domain::Direction;
+use mgbridge::store::NewJob;
 
 use crate::bridge::text_update;
 use crate::helpers::{spawn_app_with, Db};
@@ -26,7 +27,7 @@ async fn a_held_lane_nobody_works_on_runs_out_of_lease(db: Db) {
     let account = AccountId::from_stored(account);
     let job = |lane: &str| NewJob {
         account_id: account.clone(),
-        kind: JobKind::Telegram,
+        direction: Direction::ToMg,
         lane: lane.to_owned(),
         dedupe_key: None,
         payload: "{}".to_owned(),

@@ -7,7 +7,8 @@ use sqlx::Row;
 
 use mgbridge::crypto::{Cipher, MasterKey};
 use mgbridge::domain::AccountId;
-use mgbridge::store::{JobKind, NewJob, SentPart, Store};
+use mgbridge::domain::Direction;
+use mgbridge::store::{NewJob, SentPart, Store};
 
 use crate::bridge::text_update;
 use crate::database::TestDatabase;
@@ -99,21 +100,21 @@ async fn sent_parts_expire_with_the_finished_jobs(db: Db) {
         .await
         .unwrap();
     let channel = mgbridge::store::ChannelId::parse(&channel).unwrap();
-    let part = |n| SentPart {
+    let part = |n: i64| SentPart {
         part: n,
-        chat_id: CHAT,
-        tg_message_id: 100 + n,
+        chat_id: CHAT.to_string(),
+        message_id: (100 + n).to_string(),
     };
     app.store
-        .record_sent_part(&channel, 7, part(0))
+        .record_sent_part(&channel, 7, &part(0))
         .await
         .unwrap();
     app.store
-        .record_sent_part(&channel, 7, part(1))
+        .record_sent_part(&channel, 7, &part(1))
         .await
         .unwrap();
     app.store
-        .record_sent_part(&channel, 8, part(0))
+        .record_sent_part(&channel, 8, &part(0))
         .await
         .unwrap();
     // Message 7 was sent three days ago; the window is two.
@@ -223,7 +224,7 @@ async fn stored_job_ids_keep_their_order_through_migration_0005(db: Db) {
     let account = AccountId::from_stored("acc1".to_owned());
     let new_job = |key: &str| NewJob {
         account_id: account.clone(),
-        kind: JobKind::Telegram,
+        direction: Direction::ToMg,
         lane: "lane-a".into(),
         dedupe_key: Some(key.into()),
         payload: format!("new {key}"),

@@ -2,17 +2,19 @@
 //! bounded run (`tests/fuzz/main.rs`) and by the coverage-guided targets (`fuzz/`). Each
 //! function panics when a promise is broken, which is what both harnesses report.
 
-use mgbridge::bridge::inbound::{decode_payload, encode_payload};
+use mgbridge::bridge::ingest::{customer_update_payload, read_customer_update};
 use mgbridge::config::CrmSettings;
 use mgbridge::crm::address::CrmPolicy;
 use mgbridge::domain::ClientId;
+use mgbridge::messenger::telegram::inbound::{decode_update, encode_update};
 use mgbridge::messenger::telegram::{BotToken, Update};
 use mgbridge::mg::MgWebhook;
 use mgbridge::store::ChannelId;
 
 /// Whatever the Telegram webhook accepts, the worker reads back: the webhook stores the update
-/// it parsed (`bridge::inbound::encode_payload`; one it cannot store is refused with 400), and
-/// the worker's `decode_payload` gives back that same update. (Before, the raw body was stored
+/// it parsed (`messenger::telegram::inbound::encode_update`, inside `bridge::ingest`'s payload;
+/// one it cannot store is refused with 400), and the worker's `read_customer_update` and
+/// `decode_update` give back that same update. (Before, the raw body was stored
 /// and parsed again as a generic value, which refused lone surrogates, deep nesting and
 /// out-of-range numbers the typed parse had skipped: `tests/fuzz_corpus/known_defects/`.)
 pub fn telegram_update(body: &[u8]) {
@@ -20,13 +22,19 @@ pub fn telegram_update(body: &[u8]) {
         return;
     };
     let channel = ChannelId::parse("0b9d5f43-2f8e-4d4b-9a51-6f0f3c1e2a77").expect("a valid id");
-    let Ok(stored) = encode_payload(&channel, &update) else {
+    let store = |update: &Update| {
+        let raw = encode_update(update).ok()?;
+        customer_update_payload(&channel, &raw).ok()
+    };
+    let Some(stored) = store(&update) else {
         return;
     };
-    let (channel_again, again) = decode_payload(&stored)
+    let (channel_again, raw) = read_customer_update(&stored)
         .unwrap_or_else(|e| panic!("accepted update unreadable by the worker: {e}"));
     assert_eq!(channel_again.as_str(), channel.as_str());
-    let stored_again = encode_payload(&channel, &again).expect("a read update stores again");
+    let again = decode_update(raw.get())
+        .unwrap_or_else(|e| panic!("accepted update unreadable by the worker: {e}"));
+    let stored_again = store(&again).expect("a read update stores again");
     assert_eq!(
         stored_again, stored,
         "the worker reads another update than the webhook stored"

@@ -12,13 +12,30 @@
 //! - [`TelegramClient`] (one per service) → [`Bot`] (one per token): the methods, typed.
 //! - [`TelegramError`]: what failed, with the helpers a delivery worker needs; never the token.
 //! - The types: [`Update`] and what it carries, and the request structs.
+//!
+//! And the bridge's Telegram side, behind the messenger seam (`messenger::Messengers`):
+//! - [`inbound`]: a customer's update → MG;
+//! - [`outbound`]: an operator's message, edit, delete or reaction → the Bot API;
+//! - [`rate`]: Telegram's flood limits, kept by us;
+//! - [`delivery`]: what a delivery on a Telegram channel holds, and how refusals end it;
+//! - [`avatar`]: a customer's profile photo, for the signed links MG gets;
+//! - `bots`: checking a bot's token and setting its webhook; [`channel_settings`]: what a
+//!   Telegram channel declares to MG.
 
+pub mod avatar;
+mod bots;
+pub mod channel_settings;
 mod client;
+pub mod delivery;
 mod error;
+pub mod inbound;
+pub mod outbound;
+pub mod rate;
 mod token;
 mod types;
 
 pub use client::{Bot, FileDownload, TelegramClient};
+pub use delivery::Telegram;
 pub use error::TelegramError;
 pub use token::{BotToken, BotTokenError};
 pub use types::*;

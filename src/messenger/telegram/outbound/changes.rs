@@ -1,7 +1,8 @@
 //! What operators do to messages already in the chat: edits, deletes, reactions.
 
 use super::{cards, ids, text, wait, CAPTION_LIMIT, TEXT_LIMIT};
-use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::bridge::delivery::DeliveryError;
+use crate::messenger::telegram::delivery::TgDelivery;
 use crate::messenger::telegram::{
     EditMessageCaption, EditMessageText, ParseMode, ReactionType, SetMessageReaction, TelegramError,
 };
@@ -18,17 +19,18 @@ fn target(external_message_id: &str) -> Result<(i64, i64), DeliveryError> {
 /// gets its first part edited with the first piece of the new text: the rest of a long text
 /// stays as it was (good enough for the short corrections operators make).
 pub(super) async fn edit(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     update: &MessageUpdated,
 ) -> Result<(), DeliveryError> {
     let (chat_id, message_id) = target(&update.external_message_id)?;
     let parts = d
         .store
-        .sent_parts_of_telegram_message(&d.channel.id, chat_id, message_id)
+        .sent_parts_of_message(&d.channel.id, &chat_id.to_string(), &message_id.to_string())
         .await?;
     let (chat_id, message_id) = parts
         .first()
-        .map_or((chat_id, message_id), |p| (p.chat_id, p.tg_message_id));
+        .and_then(ids::telegram_ids)
+        .unwrap_or((chat_id, message_id));
     let card = match update.r#type {
         Some(MessageType::Product) => update.product.as_ref().map(cards::product_card),
         Some(MessageType::Order) => update.order.as_ref().map(cards::order_card),
@@ -79,7 +81,7 @@ pub(super) async fn edit(
     }
 }
 
-async fn edit_text(d: &Delivery<'_>, request: &EditMessageText) -> Result<(), TelegramError> {
+async fn edit_text(d: &TgDelivery<'_>, request: &EditMessageText) -> Result<(), TelegramError> {
     if request.text.trim().is_empty() {
         // Telegram cannot show an empty text; what it refuses, say as it would.
         return Err(TelegramError::Api {
@@ -90,34 +92,37 @@ async fn edit_text(d: &Delivery<'_>, request: &EditMessageText) -> Result<(), Te
         });
     }
     wait(d, request.chat_id).await;
-    d.bot.edit_message_text(request).await.map(|_| ())
+    d.via.bot.edit_message_text(request).await.map(|_| ())
 }
 
-async fn edit_caption(d: &Delivery<'_>, request: &EditMessageCaption) -> Result<(), TelegramError> {
+async fn edit_caption(
+    d: &TgDelivery<'_>,
+    request: &EditMessageCaption,
+) -> Result<(), TelegramError> {
     wait(d, request.chat_id).await;
-    d.bot.edit_message_caption(request).await.map(|_| ())
+    d.via.bot.edit_message_caption(request).await.map(|_| ())
 }
 
 /// `message_deleted`: every Telegram message of the MG message goes. One already gone counts as
 /// deleted; a refusal (older than 48 hours) does not stop the other parts.
 pub(super) async fn delete(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     deleted: &MessageRef,
 ) -> Result<(), DeliveryError> {
     let (chat_id, message_id) = target(&deleted.external_message_id)?;
     let parts = d
         .store
-        .sent_parts_of_telegram_message(&d.channel.id, chat_id, message_id)
+        .sent_parts_of_message(&d.channel.id, &chat_id.to_string(), &message_id.to_string())
         .await?;
     let targets: Vec<(i64, i64)> = if parts.is_empty() {
         vec![(chat_id, message_id)]
     } else {
-        parts.iter().map(|p| (p.chat_id, p.tg_message_id)).collect()
+        parts.iter().filter_map(ids::telegram_ids).collect()
     };
     let mut refused = None;
     for (chat_id, message_id) in targets {
         wait(d, chat_id).await;
-        match d.bot.delete_message(chat_id, message_id).await {
+        match d.via.bot.delete_message(chat_id, message_id).await {
             Ok(_) => {}
             Err(e) if e.describes(400, "message to delete not found") => {}
             // Whatever is left is deleted when the job runs again.
@@ -133,7 +138,7 @@ pub(super) async fn delete(
 /// `reaction_add` sets the bot's reaction (a bot has one) to the new one; `reaction_delete`
 /// clears it.
 pub(super) async fn react(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     change: &ReactionChange,
     add: bool,
 ) -> Result<(), DeliveryError> {
@@ -156,6 +161,6 @@ pub(super) async fn react(
         is_big: None,
     };
     wait(d, chat_id).await;
-    d.bot.set_message_reaction(&request).await?;
+    d.via.bot.set_message_reaction(&request).await?;
     Ok(())
 }

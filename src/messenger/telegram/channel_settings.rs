@@ -8,7 +8,6 @@
 use serde_json::{json, Value};
 
 use crate::mg::ChannelSettings;
-use sha2::{Digest, Sha256};
 
 /// Telegram's limits: a message is at most 4,096 characters, a caption 1,024; a bot downloads
 /// at most 20 MB and uploads photos up to 10 MB; an album has at most 10 items.
@@ -157,16 +156,10 @@ fn declared() -> Value {
     })
 }
 
-/// A stable fingerprint of the settings (serde_json's maps are sorted, so equal settings
-/// serialize equally).
-pub fn settings_hash(settings: &ChannelSettings) -> String {
-    let value = serde_json::to_value(settings).expect("settings serialize");
-    hex::encode(Sha256::digest(value.to_string().as_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bridge::channels::settings_hash;
 
     #[test]
     fn every_declared_key_survives_the_typed_settings() {

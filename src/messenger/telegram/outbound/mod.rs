@@ -7,7 +7,6 @@
 //!   the inbound side names messages with, so later quotes, edits, deletes and reactions that
 //!   name it can be read back.
 //! - [`apply`]: edits, deletes and reactions on messages already in the chat.
-//! - [`webhook_reply`]: the immediate answer to the webhooks that are not queued.
 //!
 //! Before every Bot API call the delivery waits on Telegram's flood limits (`TelegramRate`).
 //! Telegram's refusals become [`DeliveryError`]s through its `From` impl: blocked → access
@@ -20,17 +19,14 @@ mod keyboard;
 mod plan;
 mod text;
 
-use serde_json::{json, Value};
-
-use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::bridge::delivery::DeliveryError;
+use crate::messenger::telegram::delivery::TgDelivery;
 use crate::messenger::telegram::{
     InputFile, InputMedia, MediaKind, ParseMode, ReplyMarkup, ReplyParameters, SendMedia,
     SendMediaGroup, SendMessage, TelegramError, UploadFile,
 };
 use crate::mg::{MessageSent, MgError, MgWebhook, SendingErrorCode, WebhookItem};
-use crate::store::SentPart;
 
-pub use cards::template_code;
 pub use ids::{message_ref, parse_message_ref};
 use plan::{Media, Step};
 use text::{CAPTION_LIMIT, TEXT_LIMIT};
@@ -47,7 +43,7 @@ const PHOTO_LIMIT: u64 = 10 * 1024 * 1024;
 /// Sends an operator's message to Telegram and returns its id for MG:
 /// `"{chat_id}:{message_id of the first Telegram message}"`.
 pub async fn send_message(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     msg: &MessageSent,
 ) -> Result<String, DeliveryError> {
     let chat_id = ids::chat_id(&msg.external_chat_id, &msg.external_user_id).ok_or_else(|| {
@@ -63,7 +59,11 @@ pub async fn send_message(
         ));
     }
     let done = d.store.sent_parts(&d.channel.id, msg.id).await?;
-    let mut first = done.iter().find(|p| p.part == 0).map(|p| p.tg_message_id);
+    let mut first = done
+        .iter()
+        .find(|p| p.part == 0)
+        .and_then(ids::telegram_ids)
+        .map(|(_, id)| id);
     let last = plan.steps.len() - 1;
     let mut part = 0;
     for (index, step) in plan.steps.iter().enumerate() {
@@ -81,13 +81,9 @@ pub async fn send_message(
         let markup = (index == last).then(|| plan.keyboard.clone()).flatten();
         let sent = send_step(d, chat_id, step, reply, markup).await?;
         for (offset, message_id) in sent.into_iter().enumerate() {
-            let record = SentPart {
-                part: parts.start + offset as i64,
-                chat_id,
-                tg_message_id: message_id,
-            };
+            let record = ids::sent_part(parts.start + offset as i64, chat_id, message_id);
             d.store
-                .record_sent_part(&d.channel.id, msg.id, record)
+                .record_sent_part(&d.channel.id, msg.id, &record)
                 .await?;
             if record.part == 0 {
                 first = Some(message_id);
@@ -107,7 +103,7 @@ pub async fn send_message(
 /// Does on Telegram what an operator did to a message: `message_updated`, `message_deleted`,
 /// `reaction_add`, `reaction_delete`. The others have nothing to do there (`message_read`:
 /// Telegram has no read receipts for bots; templates: our channels do not create them).
-pub async fn apply(d: &mut Delivery<'_>, hook: &MgWebhook) -> Result<(), DeliveryError> {
+pub async fn apply(d: &mut TgDelivery<'_>, hook: &MgWebhook) -> Result<(), DeliveryError> {
     match hook {
         // Callers use `send_message` for these (MG needs the id it returns); kept total.
         MgWebhook::MessageSent(msg) => send_message(d, msg).await.map(|_| ()),
@@ -123,25 +119,12 @@ pub async fn apply(d: &mut Delivery<'_>, hook: &MgWebhook) -> Result<(), Deliver
     }
 }
 
-/// The answer to a webhook handled in the request itself (pure; the handler logs unknown
-/// kinds). `template_create` must return a code (§5.4): ours is made from the name, and v1
-/// requires `verification_status` too. Everything else is answered `{}`.
-pub fn webhook_reply(hook: &MgWebhook) -> Value {
-    match hook {
-        MgWebhook::TemplateCreate(template) => json!({
-            "code": cards::template_code(template),
-            "verification_status": "pending",
-        }),
-        _ => json!({}),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sending
 
 /// Makes one planned send; returns the ids of the Telegram messages it made, in order.
 async fn send_step(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     chat_id: i64,
     step: &Step<'_>,
     reply: Option<ReplyParameters>,
@@ -156,7 +139,7 @@ async fn send_step(
                 ..SendMessage::new(chat_id, html.clone())
             };
             wait(d, chat_id).await;
-            Ok(vec![d.bot.send_message(&request).await?.message_id])
+            Ok(vec![d.via.bot.send_message(&request).await?.message_id])
         }
         Step::File {
             kind,
@@ -177,18 +160,18 @@ async fn send_step(
             };
             wait(d, chat_id).await;
             let sent = match kind {
-                Media::Photo if size > PHOTO_LIMIT => d.bot.send_document(&request).await,
-                Media::Photo => match d.bot.send_photo(&request).await {
+                Media::Photo if size > PHOTO_LIMIT => d.via.bot.send_document(&request).await,
+                Media::Photo => match d.via.bot.send_photo(&request).await {
                     // Sizes Telegram will not show as a photo still reach the customer.
                     Err(e) if photo_refused(&e) => {
                         wait(d, chat_id).await;
-                        d.bot.send_document(&request).await
+                        d.via.bot.send_document(&request).await
                     }
                     other => other,
                 },
-                Media::Document => d.bot.send_document(&request).await,
-                Media::Audio if voice => d.bot.send_voice(&request).await,
-                Media::Audio => d.bot.send_audio(&request).await,
+                Media::Document => d.via.bot.send_document(&request).await,
+                Media::Audio if voice => d.via.bot.send_voice(&request).await,
+                Media::Audio => d.via.bot.send_audio(&request).await,
             };
             Ok(vec![sent?.message_id])
         }
@@ -232,7 +215,7 @@ async fn send_step(
                 disable_notification: None,
             };
             wait(d, chat_id).await;
-            let sent = d.bot.send_media_group(&request).await?;
+            let sent = d.via.bot.send_media_group(&request).await?;
             Ok(sent.into_iter().map(|m| m.message_id).collect())
         }
         Step::CardPhoto { url, caption } => {
@@ -244,7 +227,7 @@ async fn send_step(
                 ..SendMedia::new(chat_id, InputFile::Url(url.clone()))
             };
             wait(d, chat_id).await;
-            match d.bot.send_photo(&request).await {
+            match d.via.bot.send_photo(&request).await {
                 Ok(message) => Ok(vec![message.message_id]),
                 // The shop's picture could not be fetched or used: the card without it.
                 Err(e) if is_bad_request(&e) => {
@@ -256,7 +239,7 @@ async fn send_step(
                         ..SendMessage::new(chat_id, caption.clone())
                     };
                     wait(d, chat_id).await;
-                    Ok(vec![d.bot.send_message(&request).await?.message_id])
+                    Ok(vec![d.via.bot.send_message(&request).await?.message_id])
                 }
                 Err(e) => Err(e.into()),
             }
@@ -277,7 +260,7 @@ struct Described {
 
 /// Asks MG about an attachment; refuses one larger than Telegram takes before any download.
 async fn describe(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     item: &WebhookItem,
     fallback_name: &str,
 ) -> Result<Described, DeliveryError> {
@@ -311,7 +294,7 @@ async fn describe(
 
 /// Downloads a described file from the URL MG gave, without the token, reading no more than
 /// was reserved for it.
-async fn download(d: &mut Delivery<'_>, file: Described) -> Result<UploadFile, DeliveryError> {
+async fn download(d: &mut TgDelivery<'_>, file: Described) -> Result<UploadFile, DeliveryError> {
     let limit = file.reserve.min(FILE_LIMIT);
     let bytes = match d.mg.api(d.account).download(&file.url, limit).await {
         // A body past the size MG declared would overrun the memory reserved for it.
@@ -358,35 +341,13 @@ fn is_bad_request(e: &TelegramError) -> bool {
     matches!(e, TelegramError::Api { code: 400, .. }) && !e.is_chat_not_found()
 }
 
-pub(super) async fn wait(d: &Delivery<'_>, chat_id: i64) {
-    d.telegram_rate.until_ready(d.bot.id(), chat_id).await;
+pub(super) async fn wait(d: &TgDelivery<'_>, chat_id: i64) {
+    d.via.rate.until_ready(d.via.bot.id(), chat_id).await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mg::{MessageRef, TemplateData};
-
-    #[test]
-    fn webhook_replies_follow_the_protocol() {
-        let create = MgWebhook::from_value(json!({"type": "template_create", "meta": {"timestamp": 1782901200},
-            "data": {"channel_id": 305, "name": "Order shipped", "lang": "en", "category": "utility",
-                     "body": "Hi {{1}}, your order {{2}} has shipped."}}))
-        .unwrap();
-        // transport-api.md §9 V17.
-        assert_eq!(
-            webhook_reply(&create),
-            json!({"code": "order_shipped_en", "verification_status": "pending"})
-        );
-        for hook in [
-            MgWebhook::MessageRead(MessageRef::default()),
-            MgWebhook::TemplateUpdate(TemplateData::default()),
-            MgWebhook::TemplateDelete(TemplateData::default()),
-            MgWebhook::Unknown("dialog_closed".into()),
-        ] {
-            assert_eq!(webhook_reply(&hook), json!({}), "{hook:?}");
-        }
-    }
 
     #[test]
     fn voice_is_ogg_only() {

@@ -1,9 +1,7 @@
 //! Order and product cards, and templates sent without their text, as readable HTML lines.
 
 use super::text::{is_blank, is_web_url, Line};
-use crate::mg::{
-    Cost, MessageOrder, MessageProduct, OrderStatusCode, TemplateData, WebhookTemplate,
-};
+use crate::mg::{Cost, MessageOrder, MessageProduct, OrderStatusCode, WebhookTemplate};
 
 /// `17 400 ₽`, `$12.50`, `3 CHF`: grouped digits, decimals only when there are any, the
 /// currency's sign where it is customary and its code otherwise.
@@ -248,50 +246,6 @@ pub fn template_text(template: &WebhookTemplate) -> Option<String> {
     (!is_blank(&text)).then_some(text)
 }
 
-/// The code we answer `template_create` with: MG's own if it sent one, else made from the name
-/// and language (`Order shipped`, `en` → `order_shipped_en`), else from a hash of the body.
-/// Our channels do not enable template creation; this only lets MG's call succeed.
-pub fn template_code(template: &TemplateData) -> String {
-    if let Some(code) = template.code.as_deref().filter(|c| !is_blank(c)) {
-        return code.trim().to_owned();
-    }
-    let name = slug(template.name.as_deref().unwrap_or_default());
-    let lang = slug(template.lang.as_deref().unwrap_or_default());
-    let code = match (name.is_empty(), lang.is_empty()) {
-        (false, false) => format!("{name}_{lang}"),
-        (false, true) => name,
-        _ => {
-            let seed = format!(
-                "{}\u{0}{}\u{0}{}",
-                template.name.as_deref().unwrap_or_default(),
-                template.lang.as_deref().unwrap_or_default(),
-                template.body.as_deref().unwrap_or_default()
-            );
-            format!("template_{:016x}", fnv1a(seed.as_bytes()))
-        }
-    };
-    code.chars().take(512).collect()
-}
-
-/// Lowercase letters and digits (any script), everything else one `_`.
-fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
-        } else if !out.is_empty() && !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    out.trim_end_matches('_').to_owned()
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::text::pack_lines;
@@ -434,27 +388,5 @@ mod tests {
         };
         assert_eq!(template_text(&old).as_deref(), Some("greeting\nAnna"));
         assert_eq!(template_text(&WebhookTemplate::default()), None);
-    }
-
-    #[test]
-    fn template_codes_come_from_name_and_language() {
-        let mut t = TemplateData {
-            name: Some("Order shipped".into()),
-            lang: Some("en".into()),
-            ..Default::default()
-        };
-        assert_eq!(template_code(&t), "order_shipped_en");
-        t.name = Some("Заказ  отправлен!".into());
-        t.lang = Some("ru".into());
-        assert_eq!(template_code(&t), "заказ_отправлен_ru");
-        t.code = Some("given#code".into());
-        assert_eq!(template_code(&t), "given#code");
-        let nameless = TemplateData {
-            body: Some("Hi {{1}}".into()),
-            ..Default::default()
-        };
-        let code = template_code(&nameless);
-        assert!(code.starts_with("template_") && code.len() == 25, "{code}");
-        assert_eq!(code, template_code(&nameless), "stable");
     }
 }

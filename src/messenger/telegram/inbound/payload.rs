@@ -1,27 +1,17 @@
-//! A Telegram job's payload: our channel id and the update the webhook parsed. The webhook
-//! stores the typed `Update` re-serialized, not the body it was sent, so the worker reads back
-//! exactly what was accepted: unknown fields (which may nest past any parser's depth limit or
-//! hold escapes a generic JSON value refuses) are gone, and the customer's words are all that
-//! is kept. Payloads stored by older versions (the raw body) read the same way, through the
-//! same typed parse.
+//! A Telegram update as its job stores it (inside `bridge::ingest`'s payload, beside our
+//! channel id). The webhook stores the typed `Update` re-serialized, not the body it was sent,
+//! so the worker reads back exactly what was accepted: unknown fields (which may nest past any
+//! parser's depth limit or hold escapes a generic JSON value refuses) are gone, and the
+//! customer's words are all that is kept. Updates stored by older versions (the raw body) read
+//! the same way, through the same typed parse.
 
-use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::bridge::delivery::DeliveryError;
 use crate::messenger::telegram::{Message, MessageReactionUpdated, ReactionType, Update};
-use crate::store::ChannelId;
 
-#[derive(Serialize, Deserialize)]
-struct InboundPayload {
-    channel_id: String,
-    update: Update,
-}
-
-/// The payload to store for `update`, accepted on `channel_id`'s webhook.
-pub fn encode_payload(
-    channel_id: &ChannelId,
-    update: &Update,
-) -> Result<String, serde_json::Error> {
+/// The update to store, as accepted.
+pub fn encode_update(update: &Update) -> Result<Box<RawValue>, serde_json::Error> {
     let mut update = update.clone();
     // Kinds the bridge does not carry, kept raw: not needed once the update is accepted.
     update.other.clear();
@@ -39,21 +29,13 @@ pub fn encode_payload(
     if let Some(reaction) = &mut update.message_reaction {
         drop_unknown_reactions(reaction);
     }
-    serde_json::to_string(&InboundPayload {
-        channel_id: channel_id.as_str().to_owned(),
-        update,
-    })
+    serde_json::value::to_raw_value(&update)
 }
 
-/// Reads a stored payload, of this version or an older one.
-pub fn decode_payload(payload: &str) -> Result<(ChannelId, Update), DeliveryError> {
-    let unreadable =
-        |what: &str| DeliveryError::failed(format!("stored update unreadable: {what}"));
-    let stored: InboundPayload =
-        serde_json::from_str(payload).map_err(|e| unreadable(&e.to_string()))?;
-    let channel_id =
-        ChannelId::parse(&stored.channel_id).ok_or_else(|| unreadable("channel id"))?;
-    Ok((channel_id, stored.update))
+/// Reads a stored update, of this version or an older one.
+pub fn decode_update(stored: &str) -> Result<Update, DeliveryError> {
+    serde_json::from_str(stored)
+        .map_err(|e| DeliveryError::failed(format!("stored update unreadable: {e}")))
 }
 
 /// Telegram never nests a reply inside a reply; a sender that does could build a payload
@@ -78,10 +60,6 @@ fn drop_unknown_reactions(reaction: &mut MessageReactionUpdated) {
 mod tests {
     use super::*;
 
-    fn channel() -> ChannelId {
-        ChannelId::parse("0f8fad5b-d9cb-469f-a165-70867728950e").expect("a channel id")
-    }
-
     #[test]
     fn a_stored_update_reads_back_as_parsed() {
         let body = r#"{"update_id": 7, "callback_query": {"id": "1"},
@@ -90,10 +68,9 @@ mod tests {
                         "reply_to_message": {"message_id": 0, "date": 1, "chat": {"id": 5, "type": "private"},
                             "reply_to_message": {"message_id": -1, "date": 1, "chat": {"id": 5, "type": "private"}}}}}"#;
         let update: Update = serde_json::from_str(body).unwrap();
-        let payload = encode_payload(&channel(), &update).unwrap();
-        assert!(!payload.contains("callback_query") && !payload.contains("ud800"));
-        let (id, read) = decode_payload(&payload).unwrap();
-        assert_eq!(id, channel());
+        let stored = encode_update(&update).unwrap();
+        assert!(!stored.get().contains("callback_query") && !stored.get().contains("ud800"));
+        let read = decode_update(stored.get()).unwrap();
         let message = read.message.unwrap();
         assert_eq!(message.text.as_deref(), Some("hi"));
         let reply = message.reply_to_message.unwrap();
@@ -102,11 +79,8 @@ mod tests {
 
     #[test]
     fn a_payload_stored_raw_by_an_older_version_still_reads() {
-        let old = format!(
-            r#"{{"channel_id":"{}","update":{{"update_id":3,"message":{{"message_id":1,"date":1,"chat":{{"id":5,"type":"private"}},"text":"old","x_new":{{"deep":[1]}}}}}}}}"#,
-            channel().as_str()
-        );
-        let (_, update) = decode_payload(&old).unwrap();
+        let old = r#"{"update_id":3,"message":{"message_id":1,"date":1,"chat":{"id":5,"type":"private"},"text":"old","x_new":{"deep":[1]}}}"#;
+        let update = decode_update(old).unwrap();
         assert_eq!(update.message.unwrap().text.as_deref(), Some("old"));
     }
 }

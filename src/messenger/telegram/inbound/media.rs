@@ -3,7 +3,8 @@
 
 use std::sync::Mutex;
 
-use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::bridge::delivery::DeliveryError;
+use crate::messenger::telegram::delivery::TgDelivery;
 use crate::messenger::telegram::TelegramError;
 use crate::mg::{MgError, MgFileId};
 
@@ -15,8 +16,8 @@ pub enum Fetched {
     TooLarge(Option<u64>),
 }
 
-pub async fn upload(d: &mut Delivery<'_>, media: &Media) -> Result<Fetched, DeliveryError> {
-    let file = match d.bot.get_file(&media.file_id).await {
+pub async fn upload(d: &mut TgDelivery<'_>, media: &Media) -> Result<Fetched, DeliveryError> {
+    let file = match d.via.bot.get_file(&media.file_id).await {
         Ok(file) => file,
         // getFile on a file over the limit: "Bad Request: file is too big".
         Err(e) if e.describes(400, "file is too big") => {
@@ -36,7 +37,7 @@ pub async fn upload(d: &mut Delivery<'_>, media: &Media) -> Result<Fetched, Deli
     // closure may only fail with an `MgError`) and reported as what it is.
     let telegram_failure: Mutex<Option<TelegramError>> = Mutex::new(None);
     let failure = &telegram_failure;
-    let bot = d.bot;
+    let bot = &d.via.bot;
     let (path, mime) = (path.as_str(), media.mime_type.as_str());
     let uploaded =
         d.mg.call(d.account, move |api| async move {

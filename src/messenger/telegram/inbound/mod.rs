@@ -17,8 +17,9 @@ mod text;
 
 use std::collections::BTreeSet;
 
-use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::bridge::delivery::DeliveryError;
 use crate::bridge::mg_access::MgAccessError;
+use crate::messenger::telegram::delivery::TgDelivery;
 use crate::messenger::telegram::{
     Chat, ChatType, Message, MessageReactionUpdated, ReactionType, Update,
 };
@@ -28,14 +29,14 @@ use crate::mg::{
 };
 
 pub use content::{message_external_id, DOWNLOAD_LIMIT};
-pub use payload::{decode_payload, encode_payload};
+pub use payload::{decode_update, encode_update};
 
 use content::{content_of, media_message, text_message, Content};
 use customer::{customer_of, user_of_chat};
 use media::Fetched;
 
 /// Delivers one update. Kinds the bridge does not carry end in `Ok` with a log line.
-pub async fn deliver_update(d: &mut Delivery<'_>, update: &Update) -> Result<(), DeliveryError> {
+pub async fn deliver_update(d: &mut TgDelivery<'_>, update: &Update) -> Result<(), DeliveryError> {
     if let Some(message) = &update.message {
         if is_private(&message.chat, update.update_id) {
             return deliver_message(d, message).await;
@@ -72,7 +73,7 @@ fn is_private(chat: &Chat, update_id: i64) -> bool {
     false
 }
 
-async fn deliver_message(d: &mut Delivery<'_>, message: &Message) -> Result<(), DeliveryError> {
+async fn deliver_message(d: &mut TgDelivery<'_>, message: &Message) -> Result<(), DeliveryError> {
     let Some(content) = content_of(message) else {
         tracing::info!(
             chat_id = message.chat.id,
@@ -100,12 +101,12 @@ async fn deliver_message(d: &mut Delivery<'_>, message: &Message) -> Result<(), 
 }
 
 /// The whole `POST /messages` body for a message and its mapped content.
-fn send_request(d: &Delivery<'_>, message: &Message, new: NewMessage) -> SendMessageRequest {
+fn send_request(d: &TgDelivery<'_>, message: &Message, new: NewMessage) -> SendMessageRequest {
     let user = message
         .from
         .clone()
         .unwrap_or_else(|| user_of_chat(&message.chat));
-    let avatar = d.avatars.url_for(&d.channel.id, user.id);
+    let avatar = d.avatars.url_for(&d.channel.id, &user.id.to_string());
     SendMessageRequest {
         channel: MgChannelId(d.channel.mg_channel_id),
         external_chat_id: message.chat.id.to_string(),
@@ -126,7 +127,10 @@ fn quote_of(message: &Message) -> Option<MessageIdentifier> {
 }
 
 /// `POST /messages`; a duplicate external id means an earlier attempt got through.
-async fn send(d: &mut Delivery<'_>, mut request: SendMessageRequest) -> Result<(), DeliveryError> {
+async fn send(
+    d: &mut TgDelivery<'_>,
+    mut request: SendMessageRequest,
+) -> Result<(), DeliveryError> {
     match send_once(d, &request).await {
         Err(MgAccessError::Mg(MgError::Api { status, .. }))
             if (400..500).contains(&status) && request.quote.is_some() =>
@@ -147,7 +151,7 @@ async fn send(d: &mut Delivery<'_>, mut request: SendMessageRequest) -> Result<(
 }
 
 async fn send_once(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     request: &SendMessageRequest,
 ) -> Result<(), MgAccessError> {
     match d
@@ -173,7 +177,7 @@ async fn send_once(
 /// The customer edited a message: its new text, or its media's new caption. MG documents
 /// text edits only; a caption edit is sent the same way (UNVERIFIED whether MG applies it to
 /// a media message's note) rather than dropped.
-async fn deliver_edit(d: &mut Delivery<'_>, message: &Message) -> Result<(), DeliveryError> {
+async fn deliver_edit(d: &mut TgDelivery<'_>, message: &Message) -> Result<(), DeliveryError> {
     let Some(text) = [&message.text, &message.caption]
         .into_iter()
         .flatten()
@@ -212,7 +216,7 @@ fn edit_request(channel: MgChannelId, message: &Message, text: String) -> EditMe
 
 /// Reactions changed: each emoji taken away is deleted in MG, then each one added is added.
 async fn deliver_reaction(
-    d: &mut Delivery<'_>,
+    d: &mut TgDelivery<'_>,
     update: &MessageReactionUpdated,
 ) -> Result<(), DeliveryError> {
     let channel = MgChannelId(d.channel.mg_channel_id);

@@ -1,6 +1,7 @@
 //! Our ids of Telegram messages and chats, file names, and reactions as Telegram spells them.
 
 use super::text::is_blank;
+use crate::store::SentPart;
 
 /// Our external id of a Telegram message, `"{chat_id}:{message_id}"`.
 pub fn message_ref(chat_id: i64, message_id: i64) -> String {
@@ -14,6 +15,20 @@ pub fn parse_message_ref(text: &str) -> Option<(i64, i64)> {
     let chat = chat.parse().ok()?;
     let message: i64 = message.parse().ok()?;
     (message > 0).then_some((chat, message))
+}
+
+/// The record of Telegram message `message_id` in `chat_id`, carrying `part`.
+pub fn sent_part(part: i64, chat_id: i64, message_id: i64) -> SentPart {
+    SentPart {
+        part,
+        chat_id: chat_id.to_string(),
+        message_id: message_id.to_string(),
+    }
+}
+
+/// A record's Telegram ids, `(chat_id, message_id)`; `None` if they are not Telegram's.
+pub fn telegram_ids(part: &SentPart) -> Option<(i64, i64)> {
+    Some((part.chat_id.parse().ok()?, part.message_id.parse().ok()?))
 }
 
 /// The chat to send to: `external_chat_id`, or on phone-keyed channels (empty chat id) the

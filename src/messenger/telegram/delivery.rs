@@ -1,0 +1,109 @@
+//! Telegram's side of the messenger seam (`messenger::Messengers`): what a delivery needs of
+//! its own (the channel's bot, Telegram's flood limits), and how Telegram's refusals end a
+//! delivery.
+
+use secrecy::ExposeSecret;
+
+use crate::bridge::delivery::{Delivery, DeliveryError};
+use crate::config::TelegramSettings;
+use crate::mg::{MessageSent, MgWebhook, SendingErrorCode};
+use crate::store::Channel;
+
+use super::rate::TelegramRate;
+use super::{inbound, outbound, Bot, BotToken, TelegramClient, TelegramError, Update};
+
+/// One per service: the Bot API client and the flood limits every bot shares it with.
+#[derive(Debug)]
+pub struct Telegram {
+    pub client: TelegramClient,
+    pub rate: TelegramRate,
+}
+
+/// Telegram's part of a delivery (`Delivery::via`).
+pub struct Via<'a> {
+    /// The channel's bot (token inside; never printed).
+    pub bot: Bot,
+    /// Wait on it before every Bot API send.
+    pub rate: &'a TelegramRate,
+}
+
+/// A delivery on a Telegram channel.
+pub type TgDelivery<'a> = Delivery<'a, Via<'a>>;
+
+impl Telegram {
+    pub fn new(client: TelegramClient, settings: &TelegramSettings) -> Self {
+        Self {
+            client,
+            rate: TelegramRate::new(settings),
+        }
+    }
+
+    /// The bot of a stored Telegram channel.
+    pub fn bot(&self, channel: &Channel) -> Result<Bot, DeliveryError> {
+        let token = BotToken::parse(channel.token.expose_secret())
+            .map_err(|_| DeliveryError::failed("the stored bot token is not a bot token"))?;
+        Ok(self.client.bot(&token))
+    }
+
+    fn via(&self, channel: &Channel) -> Result<Via<'_>, DeliveryError> {
+        Ok(Via {
+            bot: self.bot(channel)?,
+            rate: &self.rate,
+        })
+    }
+
+    /// A customer's update, as the webhook stored it (`inbound::encode_update`), to MG.
+    pub async fn deliver_to_mg(
+        &self,
+        d: &mut Delivery<'_>,
+        update: &str,
+    ) -> Result<(), DeliveryError> {
+        let update: Update = inbound::decode_update(update)?;
+        let via = self.via(d.channel)?;
+        inbound::deliver_update(&mut d.with(via), &update).await
+    }
+
+    /// An operator's message, sent; returns its id for MG.
+    pub async fn send_message(
+        &self,
+        d: &mut Delivery<'_>,
+        sent: &MessageSent,
+    ) -> Result<String, DeliveryError> {
+        let via = self.via(d.channel)?;
+        outbound::send_message(&mut d.with(via), sent).await
+    }
+
+    /// An operator's edit, delete or reaction, done.
+    pub async fn apply(&self, d: &mut Delivery<'_>, hook: &MgWebhook) -> Result<(), DeliveryError> {
+        let via = self.via(d.channel)?;
+        outbound::apply(&mut d.with(via), hook).await
+    }
+
+    /// The janitor's turn: forget limiter keys of bots and chats that went quiet.
+    pub fn sweep(&self) {
+        self.rate.shrink();
+    }
+}
+
+impl From<TelegramError> for DeliveryError {
+    fn from(e: TelegramError) -> Self {
+        if e.is_transient() {
+            return Self::Retry {
+                after: e.retry_after(),
+                reason: e.to_string(),
+            };
+        }
+        let code = if e.is_forbidden() {
+            // Blocked by the user, or the user deactivated: MG shows "access restricted".
+            SendingErrorCode::AccessRestricted
+        } else if e.is_chat_not_found() {
+            SendingErrorCode::CustomerNotExists
+        } else {
+            SendingErrorCode::General
+        };
+        Self::Failed {
+            code,
+            reason: e.to_string(),
+        }
+    }
+}
