@@ -32,3 +32,4 @@ mod service_process;
 mod simple_connection;
 mod ssrf;
 mod telegram_client;
+mod upgrade;
