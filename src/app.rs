@@ -12,6 +12,7 @@ use axum_csrf::{CsrfConfig, Key, SameSite};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 
 use crate::bridge::activity::AccountActivity;
 use crate::bridge::avatar::{AvatarLinks, Avatars};
@@ -48,6 +49,8 @@ pub struct Application {
     /// The delivery worker's task and its stop switch (no task when `queue.concurrency` is 0).
     worker: Option<tokio::task::JoinHandle<()>>,
     stop_worker: watch::Sender<bool>,
+    /// Every task the service spawned (writers, deliveries, reconciles): shutdown waits.
+    tasks: TaskTracker,
 }
 
 impl Application {
@@ -63,14 +66,15 @@ impl Application {
             // in-flight jobs are taken up now rather than when the leases run out.
             store.release_all_leases().await?;
         }
-        let (state, worker) = app_state(&settings, store.clone(), &master_key)?;
+        let tasks = TaskTracker::new();
+        let (state, worker) = app_state(&settings, store.clone(), &master_key, &tasks)?;
         let (stop_worker, stopped) = watch::channel(false);
         let worker =
             (settings.queue.concurrency > 0).then(|| tokio::spawn(Arc::new(worker).run(stopped)));
         // Channel settings declared by this build reach MG in the background: start-up must
         // not wait on MG.
         let channels = state.channels.clone();
-        tokio::spawn(async move { channels.reconcile_all().await });
+        tasks.spawn(async move { channels.reconcile_all().await });
         let router = web::router(
             state,
             Duration::from_secs(settings.server.request_timeout_seconds),
@@ -85,6 +89,7 @@ impl Application {
             store,
             worker,
             stop_worker,
+            tasks,
         })
     }
 
@@ -121,6 +126,18 @@ impl Application {
                     "deliveries still running at shutdown: they will be repeated after the restart"
                 );
             }
+        }
+        // The webhooks' and the settlements' writers end once their last user is gone; a
+        // reconcile still talking to MG is cut off at the same limit.
+        self.tasks.close();
+        if tokio::time::timeout(WORKER_STOP_WAIT, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                tasks = self.tasks.len(),
+                "tasks still running at shutdown: stopping without them"
+            );
         }
         self.store.close().await;
         tracing::info!("stopped");
@@ -179,6 +196,7 @@ fn app_state(
     settings: &Settings,
     store: Store,
     key: &MasterKey,
+    tasks: &TaskTracker,
 ) -> anyhow::Result<(AppState, Worker)> {
     let crm = CrmClient::new(
         Duration::from_secs(settings.crm.timeout_seconds),
@@ -215,7 +233,8 @@ fn app_state(
         files: FileBudget::new(settings.queue.file_memory_mb),
     });
     let worker = Worker {
-        settler: worker::settler(store.clone(), owner.clone()),
+        settler: worker::settler(store.clone(), owner.clone(), tasks),
+        tasks: tasks.clone(),
         recovery: Default::default(),
         store: store.clone(),
         courier: courier.clone(),
@@ -243,13 +262,14 @@ fn app_state(
         },
     };
     let state = AppState {
-        ingest: Ingest::start(store.clone(), wake.clone()),
+        ingest: Ingest::start(store.clone(), wake.clone(), tasks),
         directory: Default::default(),
         courier,
         activity: Arc::new(AccountActivity {
             store: store.clone(),
             channels: channels.clone(),
             wake,
+            tasks: tasks.clone(),
         }),
         avatars: Arc::new(Avatars {
             links: avatar_links,

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use tokio_util::task::TaskTracker;
+
 use crate::bridge::channels::Channels;
 use crate::bridge::schedule::Wake;
 use crate::domain::{Activity, ClientId, CrmUrl};
@@ -14,6 +16,8 @@ pub struct AccountActivity {
     pub channels: Arc<Channels>,
     /// The delivery worker's wake-up: an enabled account's jobs are claimable again.
     pub wake: Arc<Wake>,
+    /// Where the reconcile runs, so shutdown waits for it.
+    pub tasks: TaskTracker,
 }
 
 impl AccountActivity {
@@ -43,7 +47,7 @@ impl AccountActivity {
             // Re-activated: bring MG's channels in line, without making the CRM wait.
             let (store, channels, client_id) =
                 (self.store.clone(), self.channels.clone(), client_id.clone());
-            tokio::spawn(async move {
+            self.tasks.spawn(async move {
                 if let Ok(Some(mut account)) = store.find_account_by_client_id(&client_id).await {
                     channels.reconcile_account(&mut account).await;
                 }

@@ -5,6 +5,7 @@
 //! recording how deliveries ended (`worker`).
 
 use std::future::Future;
+use tokio_util::task::TaskTracker;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -30,13 +31,14 @@ impl<T, R> std::fmt::Debug for GroupCommit<T, R> {
 impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
     /// Starts the writer. `commit` stores a batch (at most `batch` items) and returns one answer
     /// per item, in order. Past `pending` waiting items, callers wait (backpressure).
-    pub fn start<F, Fut>(pending: usize, batch: usize, mut commit: F) -> Self
+    /// The writer runs on `tasks`, so shutdown waits for its last commit.
+    pub fn start<F, Fut>(tasks: &TaskTracker, pending: usize, batch: usize, mut commit: F) -> Self
     where
         F: FnMut(Vec<T>) -> Fut + Send + 'static,
         Fut: Future<Output = Vec<R>> + Send,
     {
         let (to_writer, mut from_callers) = mpsc::channel::<(T, oneshot::Sender<R>)>(pending);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut waiting = Vec::with_capacity(batch);
             while from_callers.recv_many(&mut waiting, batch).await > 0 {
                 let (items, replies): (Vec<T>, Vec<_>) = waiting.drain(..).unzip();

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tokio_util::task::TaskTracker;
 
 use crate::bridge::delivery::DeliveryError;
 use crate::bridge::group_commit::GroupCommit;
@@ -111,8 +112,8 @@ pub struct Ingest {
 
 impl Ingest {
     /// Starts the writer task. `wake` is told after every commit.
-    pub fn start(store: Store, wake: Arc<Wake>) -> Self {
-        let writer = GroupCommit::start(PENDING, BATCH, move |jobs: Vec<NewJob>| {
+    pub fn start(store: Store, wake: Arc<Wake>, tasks: &TaskTracker) -> Self {
+        let writer = GroupCommit::start(tasks, PENDING, BATCH, move |jobs: Vec<NewJob>| {
             let (store, wake) = (store.clone(), wake.clone());
             async move {
                 let outcome = match store.enqueue_jobs(&jobs).await {

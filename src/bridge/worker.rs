@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use rand::Rng;
 use tokio::sync::{watch, Semaphore};
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::bridge::courier::Courier;
 use crate::bridge::delivery::DeliveryError;
@@ -38,6 +40,8 @@ pub struct Worker {
     pub settler: Settler,
     /// Lanes backing off, made due again when their peer answers (`recovery`).
     pub recovery: Recovery,
+    /// Where deliveries run, so shutdown can wait for them.
+    pub tasks: TaskTracker,
 }
 
 /// Lanes whose jobs this process is delivering or recording, with the job: the heartbeat
@@ -56,8 +60,9 @@ const SETTLE_PENDING: usize = 4_096;
 const SETTLE_BATCH: usize = 256;
 
 /// Starts the writer that records deliveries' ends for `owner`.
-pub fn settler(store: Store, owner: String) -> Settler {
+pub fn settler(store: Store, owner: String, tasks: &TaskTracker) -> Settler {
     GroupCommit::start(
+        tasks,
         SETTLE_PENDING,
         SETTLE_BATCH,
         move |batch: Vec<Settlement>| {
@@ -138,10 +143,19 @@ impl Worker {
                 let shares = shares.clone();
                 let in_flight = in_flight.clone();
                 let stop = stop.clone();
-                tokio::spawn(async move {
+                self.tasks.spawn(async move {
                     let (account, lane, job_id) =
                         (job.account_id.clone(), job.lane.clone(), job.job_id);
-                    worker.settle(job, &stop).await;
+                    // Every line a delivery logs, down to the HTTP clients', says which job.
+                    let span = tracing::info_span!(
+                        "delivery",
+                        job = job.job_id,
+                        account = job.account_id.as_str(),
+                        lane = %job.lane,
+                        direction = job.direction.as_str(),
+                        attempt = job.attempts,
+                    );
+                    worker.settle(job, &stop).instrument(span).await;
                     {
                         let mut in_flight = in_flight.lock().unwrap();
                         if in_flight.get(&lane) == Some(&job_id) {

@@ -23,7 +23,7 @@ use crate::bridge::delivery::DeliveryError;
 use crate::bridge::ingest::{CustomerUpdate, OperatorEvent};
 use crate::bridge::mg_reply::webhook_reply;
 use crate::config::DeliveryMode;
-use crate::messenger::telegram::{inbound, ChatType, Update};
+use crate::messenger::telegram::inbound::{self, Accepted};
 use crate::mg::{MgWebhook, SendingErrorCode};
 use crate::store::secret_eq;
 
@@ -93,28 +93,14 @@ async fn telegram_update(
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let update: Update = match serde_json::from_slice(&body) {
-        Ok(update) => update,
-        Err(e) => {
+    let carried = match inbound::accept_update(&body) {
+        Accepted::Carry(carried) => carried,
+        Accepted::Ignore => return ok_empty(),
+        Accepted::Malformed(e) => {
             tracing::warn!(error = %e, "malformed Telegram update refused");
             return refuse(StatusCode::BAD_REQUEST, "malformed update");
         }
     };
-    let Some((chat_id, chat_type)) = bridged_chat(&update) else {
-        tracing::info!(
-            update_id = update.update_id,
-            kind = update.kind(),
-            "Telegram update of a kind the bridge does not carry: ignored"
-        );
-        return ok_empty();
-    };
-    if chat_type != ChatType::Private {
-        tracing::info!(
-            chat_id,
-            "update from a group chat ignored: the bridge carries private chats only"
-        );
-        return ok_empty();
-    }
     if !channel.active {
         tracing::info!(
             channel = channel.id.as_str(),
@@ -122,14 +108,6 @@ async fn telegram_update(
         );
         return ok_empty();
     }
-    // What was parsed is stored, so the worker reads back exactly what was accepted.
-    let stored = match inbound::encode_update(&update) {
-        Ok(stored) => stored,
-        Err(e) => {
-            tracing::warn!(error = %e, "Telegram update that cannot be stored refused");
-            return refuse(StatusCode::BAD_REQUEST, "malformed update");
-        }
-    };
     let accepted = state
         .ingest
         .accept_customer_update(CustomerUpdate {
@@ -137,26 +115,15 @@ async fn telegram_update(
             channel: &channel.id,
             messenger: channel.messenger,
             mg_channel_id: channel.mg_channel_id,
-            chat: &chat_id.to_string(),
-            update_id: &update.update_id.to_string(),
-            update: stored,
+            chat: &carried.chat,
+            update_id: &carried.update_id,
+            update: carried.update,
         })
         .await;
     match accepted {
         Ok(()) => ok_empty(),
         Err(e) => unavailable(&e),
     }
-}
-
-/// The chat of an update the bridge carries (messages, edits, reactions), with its type.
-fn bridged_chat(update: &Update) -> Option<(i64, ChatType)> {
-    if let Some(message) = update.message.as_ref().or(update.edited_message.as_ref()) {
-        return Some((message.chat.id, message.chat.kind));
-    }
-    update
-        .message_reaction
-        .as_ref()
-        .map(|reaction| (reaction.chat.id, reaction.chat.kind))
 }
 
 async fn mg_webhook(

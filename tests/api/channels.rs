@@ -554,3 +554,27 @@ async fn start_up_updates_stale_channel_settings_in_mg() {
     drop(second);
     assert_eq!(puts, 1);
 }
+
+#[tokio::test]
+async fn shutdown_waits_for_a_reconcile_in_flight() {
+    let app = spawn_app_with(Db::Sqlite, |_| {}).await;
+    connected_with_bot(&app).await;
+    sqlx::query("UPDATE channel SET settings_hash = 'older-build'")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    // MG is slow: the second instance's start-up reconcile is still talking to it when that
+    // instance is told to stop, at once.
+    app.mg
+        .set(|s| s.delay = std::time::Duration::from_millis(800));
+    let mut settings = crate::helpers::test_settings(&app.database.url, Db::Sqlite);
+    settings.telegram.api_url = app.telegram.api_url();
+    let second = mgbridge::app::Application::build(settings).await.unwrap();
+    second.run_until_stopped(async {}).await.unwrap();
+    // It stopped only after the reconcile had stored what MG took.
+    let hash: String = sqlx::query_scalar("SELECT settings_hash FROM channel")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_ne!(hash, "older-build");
+}

@@ -8,6 +8,7 @@
 //! the same form the operators' messages we sent to Telegram get, so replies and reactions to
 //! either map alike. Only private chats are bridged.
 
+mod accept;
 mod content;
 mod customer;
 mod long;
@@ -28,6 +29,7 @@ use crate::mg::{
     MessageIdentifier, MgChannelId, MgError, NewMessage, SendMessageRequest,
 };
 
+pub use accept::{accept_update, Accepted, Carried};
 pub use content::{message_external_id, DOWNLOAD_LIMIT};
 pub use payload::{decode_update, encode_update};
 
