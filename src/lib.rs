@@ -8,14 +8,17 @@
 //! - [`web`]: axum handlers: the connect page and the CRM's simple (one-step) connection, the
 //!   settings page (bots), the CRM's `activity` callback, the Telegram and MG webhooks,
 //!   avatars, health and metrics.
-//! - [`bridge`]: the domain: connecting a CRM account (integration guide steps 4–7), its
-//!   Telegram bots as MG channels (steps 8–10), MG calls with token recovery, and the message
-//!   bridge: webhooks are committed to a durable queue before they are answered
-//!   (`bridge::ingest`), and a worker (`bridge::worker`) delivers each chat's messages in order
-//!   through `bridge::inbound` (Telegram → MG) and `bridge::outbound` (MG → Telegram), its
-//!   slots shared round robin between accounts (`bridge::schedule`).
-//! - The clients of the three outside APIs: [`crm`] (System API, behind the SSRF guard),
-//!   [`mg`] (Transport API, rate-limited per token), [`messenger`] (Telegram Bot API).
+//! - [`bridge`]: the domain, the same for every messenger: connecting a CRM account
+//!   (integration guide steps 4–7), its bots as MG channels (steps 8–10), MG calls with token
+//!   recovery, and the message bridge: webhooks are committed to a durable queue before they
+//!   are answered (`bridge::ingest`), and a worker (`bridge::worker`) delivers each chat's
+//!   messages in order, each job carried by `bridge::courier`, its slots shared round robin
+//!   between accounts (`bridge::schedule`).
+//! - [`messenger`]: the seam between the bridge and each messenger (`messenger::Messengers`),
+//!   and one folder per messenger: `messenger::telegram` holds the Bot API client, and the
+//!   mapping both ways (`inbound`: Telegram → MG, `outbound`: MG → Telegram).
+//! - The clients of the other outside APIs: [`crm`] (System API, behind the SSRF guard) and
+//!   [`mg`] (Transport API, rate-limited per token).
 //! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both: accounts,
 //!   channels, the queue (`store::queue` explains ordering, fairness and replicas), sent parts.
 //!
