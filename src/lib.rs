@@ -15,7 +15,9 @@
 //!   through `bridge::inbound` (Telegram → MG) and `bridge::outbound` (MG → Telegram), its
 //!   slots shared round robin between accounts (`bridge::schedule`).
 //! - The clients of the three outside APIs: [`crm`] (System API, behind the SSRF guard),
-//!   [`mg`] (Transport API, rate-limited per token), [`messenger`] (Telegram Bot API).
+//!   [`mg`] (Transport API, rate-limited per token), [`messenger`] (Telegram Bot API); what
+//!   they share (the client builder, bounded body reads, error texts without URLs) is in
+//!   `http`.
 //! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both: accounts,
 //!   channels, the queue (`store::queue` explains ordering, fairness and replicas), sent parts.
 //!
@@ -29,9 +31,9 @@ pub mod config;
 pub mod crm;
 pub mod crypto;
 pub mod domain;
+mod http;
 pub mod messenger;
 pub mod mg;
-mod outbound;
 pub mod store;
 pub mod telemetry;
 pub mod web;

@@ -20,11 +20,12 @@ use reqwest::{header, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::{describe_transport_error, MgError};
+use super::error::MgError;
 use super::limiter::{Limiter, Priority, TokenKey};
 use super::types::*;
 use crate::config::MgSettings;
 use crate::domain::MgToken;
+use crate::http::{client_builder, describe_transport_error, read_bounded, BodyError};
 
 /// Biggest answer we read (v1 reads up to 25 MiB; a full channel list is a few MiB).
 const MAX_BODY: usize = 25 * 1024 * 1024;
@@ -93,13 +94,8 @@ impl MgClient {
             "mg.max_attempts must be at least 1"
         );
         let timeout = Duration::from_secs(settings.timeout_seconds.max(1));
-        let mut http = reqwest::Client::builder()
-            .user_agent(concat!("mgbridge/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // A redirect would carry X-Transport-Token to wherever it points (reqwest strips
-            // only the standard credential headers): never follow one.
-            .redirect(reqwest::redirect::Policy::none());
+        // Redirects are refused (`client_builder`): one would carry X-Transport-Token along.
+        let mut http = client_builder(timeout);
         if guarded {
             http = http.dns_resolver(crate::crm::guard::resolver());
         }
@@ -559,18 +555,14 @@ impl MgApi {
             if response.content_length().is_some_and(|len| len > limit) {
                 return Err(too_big(limit));
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| MgError::Unreachable(describe_transport_error(&e)))?
-            {
-                if (body.len() + chunk.len()) as u64 > limit {
-                    return Err(too_big(limit));
+            let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+            return match read_bounded(&mut response, cap).await {
+                Ok(body) => Ok(Bytes::from(body)),
+                Err(BodyError::TooBig) => Err(too_big(limit)),
+                Err(BodyError::Transport(e)) => {
+                    Err(MgError::Unreachable(describe_transport_error(&e)))
                 }
-                body.extend_from_slice(&chunk);
-            }
-            return Ok(Bytes::from(body));
+            };
         }
         Err(MgError::Decode("too many redirects for a file".into()))
     }
@@ -711,21 +703,14 @@ fn request_error(e: &reqwest::Error) -> MgError {
 }
 
 async fn read_body(mut response: reqwest::Response) -> Result<Bytes, MgError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| MgError::Unreachable(describe_transport_error(&e)))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(MgError::Decode(format!(
-                "the answer is larger than {} MiB",
-                MAX_BODY / 1024 / 1024
-            )));
-        }
-        body.extend_from_slice(&chunk);
+    match read_bounded(&mut response, MAX_BODY).await {
+        Ok(body) => Ok(Bytes::from(body)),
+        Err(BodyError::TooBig) => Err(MgError::Decode(format!(
+            "the answer is larger than {} MiB",
+            MAX_BODY / 1024 / 1024
+        ))),
+        Err(BodyError::Transport(e)) => Err(MgError::Unreachable(describe_transport_error(&e))),
     }
-    Ok(Bytes::from(body))
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, MgError> {

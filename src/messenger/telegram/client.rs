@@ -25,6 +25,7 @@ use super::types::{
     EditMessageCaption, EditMessageText, File, InputFile, Message, SendMedia, SendMediaGroup,
     SendMessage, SetMessageReaction, SetWebhook, UploadFile, User, UserProfilePhotos, WebhookInfo,
 };
+use crate::http::{client_builder, describe_transport_error, read_bounded, BodyError};
 
 /// Biggest method answer we read. Ours are small; `sendMediaGroup` returns ten messages.
 const MAX_ANSWER: usize = 4 * 1024 * 1024;
@@ -53,14 +54,9 @@ impl TelegramClient {
                 && api_url.fragment().is_none(),
             "telegram.api_url must be an http(s) URL without query, got {api_url}"
         );
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("mgbridge/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .read_timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // Telegram never redirects; following one would send the token elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        // Redirects are refused (`client_builder`): Telegram never sends one, and following
+        // it would send the token elsewhere.
+        let http = client_builder(timeout).read_timeout(timeout).build()?;
         Ok(Self {
             http,
             base: api_url.as_str().trim_end_matches('/').into(),
@@ -504,47 +500,19 @@ async fn read_limited(
     limit: usize,
     token: &BotToken,
 ) -> Result<Vec<u8>, TelegramError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport_error(e, token))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(TelegramError::Decode(format!(
-                "the answer is bigger than {limit} bytes"
-            )));
+    read_bounded(response, limit).await.map_err(|e| match e {
+        BodyError::TooBig => {
+            TelegramError::Decode(format!("the answer is bigger than {limit} bytes"))
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        BodyError::Transport(e) => transport_error(e, token),
+    })
 }
 
-/// What went wrong on the wire, from an error stripped of its URL: the kind of failure and
-/// the innermost cause (hyper's and the OS's texts, which name no path).
+/// What went wrong on the wire, from an error stripped of its URL (the shared description
+/// keeps the kind of failure and the innermost cause), scrubbed of the token besides.
 fn transport_error(error: reqwest::Error, token: &BotToken) -> TelegramError {
     let error = error.without_url();
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "the answer broke off"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        cause = inner.to_string();
-        source = inner.source();
-    }
-    let text = if cause.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {cause}")
-    };
-    let text = scrub(&truncate(&text), token);
+    let text = scrub(&truncate(&describe_transport_error(&error)), token);
     // A request that could not be built (a header value or URL HTTP cannot carry) fails the
     // same way every time: not "Telegram unreachable", so never repeated.
     if error.is_builder() {
