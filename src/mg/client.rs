@@ -139,7 +139,7 @@ impl MgClient {
     }
 }
 
-/// One account's view of MG: every Transport API operation (`transport-api.md` §2).
+/// One account's view of MG: every Transport API operation (`protocol/transport-api.md` §2).
 #[derive(Clone)]
 pub struct MgApi {
     client: MgClient,

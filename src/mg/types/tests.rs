@@ -26,7 +26,7 @@ fn field_names_follow_each_endpoint() {
 
 #[test]
 fn the_activation_test_vector_round_trips() {
-    // transport-api.md §9 V1.
+    // protocol/transport-api.md §9 V1.
     let v1 = json!({
       "type": "custom", "external_id": "acct42-bot7", "name": "@shop_support_bot",
       "avatar_url": "https://cdn.example.com/bot7.png",
