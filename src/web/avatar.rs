@@ -54,7 +54,7 @@ async fn avatar(
         Ok(Some(channel)) if channel.active => channel,
         Ok(_) => return plain(StatusCode::NOT_FOUND, "no such bot"),
         Err(e) => {
-            tracing::error!(error = %e, "avatar: loading the channel failed");
+            tracing::error!(error = %crate::telemetry::chain(&e), "avatar: loading the channel failed");
             return plain(StatusCode::SERVICE_UNAVAILABLE, "try again later");
         }
     };

@@ -92,7 +92,7 @@ async fn register(
         }))
         .into_response(),
         Err(ConnectError::Internal(e)) => {
-            tracing::error!(error = ?e, "simple connection failed");
+            tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "simple connection failed");
             let message = ConnectError::Internal(e).to_string();
             failure(StatusCode::INTERNAL_SERVER_ERROR, &message)
         }
