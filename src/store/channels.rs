@@ -184,7 +184,7 @@ impl Store {
     }
 
     /// Inserts the channel, or updates and re-activates the account's row for the same bot.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(account = channel.account_id.as_str(), bot = channel.bot_id))]
     pub async fn save_channel(&self, channel: &NewChannel<'_>) -> Result<ChannelId, StoreError> {
         let now = now_unix();
         let id: String = sqlx::query_scalar(
