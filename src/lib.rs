@@ -18,7 +18,8 @@
 //!   and one folder per messenger: `messenger::telegram` holds the Bot API client, and the
 //!   mapping both ways (`inbound`: Telegram → MG, `outbound`: MG → Telegram).
 //! - The clients of the other outside APIs: [`crm`] (System API, behind the SSRF guard) and
-//!   [`mg`] (Transport API, rate-limited per token).
+//!   [`mg`] (Transport API, rate-limited per token); what every client shares (the client
+//!   builder, bounded body reads, error texts without URLs) is in `http`.
 //! - [`store`]: sqlx over SQLite (default) or Postgres, one schema for both: accounts,
 //!   channels, the queue (`store::queue` explains ordering, fairness and replicas), sent parts.
 //!
@@ -32,9 +33,9 @@ pub mod config;
 pub mod crm;
 pub mod crypto;
 pub mod domain;
+mod http;
 pub mod messenger;
 pub mod mg;
-mod outbound;
 pub mod store;
 pub mod telemetry;
 pub mod web;

@@ -21,6 +21,7 @@ use crate::mg::{
     ActivateChannelRequest, ChannelSettings, MgChannelId, MgError, UpdateChannelRequest,
 };
 use crate::store::{Account, Channel, ChannelId, NewChannel, Store};
+use crate::telemetry::chain;
 
 /// An active MG channel we do not know is deactivated only once it is this old: a bot being
 /// added right now (here or on another replica) is active in MG a moment before it is stored.
@@ -344,7 +345,9 @@ impl Channels {
         let _guard = self.account_locks.lock(account).await;
         let channels = match self.store.list_channels(&account.id).await {
             Ok(channels) => channels,
-            Err(e) => return tracing::error!(error = ?e, "reconcile: listing channels failed"),
+            Err(e) => {
+                return tracing::error!(error = %chain(&e), "reconcile: listing channels failed")
+            }
         };
         for channel in channels.iter().filter(|c| c.active) {
             let settings = self.messengers.channel_settings(channel.messenger);
@@ -374,7 +377,7 @@ impl Channels {
                         .set_channel_settings_hash(&channel.id, &hash)
                         .await
                     {
-                        tracing::error!(error = ?e, "reconcile: storing the settings hash failed");
+                        tracing::error!(error = %chain(&e), "reconcile: storing the settings hash failed");
                     } else {
                         tracing::info!(bot = %channel.bot_username, "channel settings updated in MG");
                     }
@@ -424,7 +427,9 @@ impl Channels {
     pub async fn reconcile_all(&self) {
         let accounts = match self.store.list_enabled_accounts_with_channels().await {
             Ok(a) => a,
-            Err(e) => return tracing::error!(error = ?e, "reconcile: listing accounts failed"),
+            Err(e) => {
+                return tracing::error!(error = %chain(&e), "reconcile: listing accounts failed")
+            }
         };
         for mut account in accounts {
             self.reconcile_account(&mut account).await;

@@ -102,6 +102,6 @@ impl From<MgAccessError> for DeliveryError {
 
 impl From<StoreError> for DeliveryError {
     fn from(e: StoreError) -> Self {
-        Self::retry(format!("database: {e}"))
+        Self::retry(format!("database: {}", crate::telemetry::chain(&e)))
     }
 }

@@ -122,7 +122,7 @@ impl Ingest {
                         Ok(())
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, jobs = jobs.len(), "storing webhooks failed: answering 503 so their senders repeat them");
+                        tracing::error!(error = %crate::telemetry::chain(&e), jobs = jobs.len(), "storing webhooks failed: answering 503 so their senders repeat them");
                         Err(IngestError::Store)
                     }
                 };

@@ -95,7 +95,7 @@ mod tests {
             "data": {"channel_id": 305, "name": "Order shipped", "lang": "en", "category": "utility",
                      "body": "Hi {{1}}, your order {{2}} has shipped."}}))
         .unwrap();
-        // transport-api.md §9 V17.
+        // protocol/transport-api.md §9 V17.
         assert_eq!(
             webhook_reply(&create),
             json!({"code": "order_shipped_en", "verification_status": "pending"})

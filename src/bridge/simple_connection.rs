@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn the_protocol_test_vectors_are_signed() {
-        // system-api.md §7 T14 and platform-2026.md §2.3.
+        // protocol/system-api.md §7 T14 and protocol/platform-2026.md §2.3.
         for (key, api_key, token) in [
             (
                 "partner-secret-1",

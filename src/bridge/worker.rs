@@ -21,6 +21,7 @@ use crate::config::QueueSettings;
 use crate::domain::Direction;
 use crate::mg::SendingErrorCode;
 use crate::store::{ClaimedJob, Settlement, Store, StoreError};
+use crate::telemetry::chain;
 
 /// How soon after new jobs are committed the worker takes the leases of accounts it does not
 /// hold yet (at most this often under an ingest burst).
@@ -111,7 +112,7 @@ impl Worker {
                 last_lease = tokio::time::Instant::now();
                 lease_wanted = false;
                 if let Err(e) = self.store.take_leases(&self.owner, lease_ms).await {
-                    tracing::error!(error = %e, "taking queue leases failed");
+                    tracing::error!(error = %chain(&e), "taking queue leases failed");
                 }
             }
             if last_janitor.elapsed() >= Duration::from_secs(600) {
@@ -181,7 +182,7 @@ impl Worker {
         // Let deliveries in flight finish (each is bounded by its HTTP timeouts).
         let _ = slots.acquire_many(concurrency).await;
         if let Err(e) = self.store.release_leases(&self.owner).await {
-            tracing::warn!(error = %e, "giving queue leases back failed; they expire on their own");
+            tracing::warn!(error = %chain(&e), "giving queue leases back failed; they expire on their own");
         }
     }
 
@@ -194,7 +195,7 @@ impl Worker {
         let lanes: Vec<String> = in_flight.lock().unwrap().keys().cloned().collect();
         match self.store.renew_leases(&self.owner, lease_ms, &lanes).await {
             Ok(()) => *last = Some(tokio::time::Instant::now()),
-            Err(e) => tracing::error!(error = %e, "renewing queue leases failed"),
+            Err(e) => tracing::error!(error = %chain(&e), "renewing queue leases failed"),
         }
     }
 
@@ -223,8 +224,7 @@ impl Worker {
         };
         round.await.unwrap_or_else(|e: StoreError| {
             // The database's own words (no parameters, so no secrets): busy, gone, …
-            let cause = std::error::Error::source(&e).map(|c| c.to_string());
-            tracing::error!(error = %e, cause = cause.as_deref().unwrap_or(""), "claiming jobs failed");
+            tracing::error!(error = %chain(&e), "claiming jobs failed");
             Vec::new()
         })
     }
@@ -284,7 +284,7 @@ impl Worker {
             Err(e) => {
                 // Only when stopping with the database away: the lane is no longer renewed, its
                 // lease runs out and the job is delivered again (receivers dedupe it).
-                tracing::error!(job = job.job_id, error = %e, "recording a delivery failed; it will be delivered again")
+                tracing::error!(job = job.job_id, error = %chain(&*e), "recording a delivery failed; it will be delivered again")
             }
         }
     }
@@ -357,7 +357,7 @@ impl Worker {
             };
             failures += 1;
             if failures % 30 == 1 {
-                tracing::error!(error = %e, failures, "recording a delivery's end failed; trying again");
+                tracing::error!(error = %chain(&*e), failures, "recording a delivery's end failed; trying again");
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(RECORD_RETRY_MAX);
@@ -381,7 +381,7 @@ impl Worker {
                 self.wake.slot_free();
             }
             Err(e) => {
-                tracing::warn!(error = %e, "making waiting lanes due failed; they keep their backoff")
+                tracing::warn!(error = %chain(&e), "making waiting lanes due failed; they keep their backoff")
             }
         }
     }
@@ -408,7 +408,7 @@ impl Worker {
         match self.store.delete_finished_jobs(keep_ms).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "deleted finished jobs past the dedupe window"),
-            Err(e) => tracing::warn!(error = %e, "deleting finished jobs failed"),
+            Err(e) => tracing::warn!(error = %chain(&e), "deleting finished jobs failed"),
         }
         self.courier.messengers.sweep();
     }

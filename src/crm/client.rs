@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::guard;
 use crate::domain::{ApiKey, CrmUrl};
-use crate::outbound::describe_transport_error;
+use crate::http::{client_builder, describe_transport_error, read_bounded, BodyError};
 
 /// Biggest System API answer we read; ours are a few hundred bytes.
 const MAX_BODY: usize = 1024 * 1024;
@@ -95,12 +95,8 @@ impl CrmClient {
     /// `guarded`: resolve every host through the SSRF guard (off only when
     /// `crm.allow_private_networks` is on).
     pub fn new(timeout: Duration, guarded: bool) -> anyhow::Result<Self> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("mgbridge/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // A redirect could point anywhere, past the guard's first check: never follow one.
-            .redirect(reqwest::redirect::Policy::none());
+        // Redirects are refused (`client_builder`): one could point anywhere, past the guard.
+        let mut builder = client_builder(timeout);
         if guarded {
             builder = builder.dns_resolver(guard::resolver());
         }
@@ -207,19 +203,14 @@ impl CrmClient {
             .await
             .map_err(|e| CrmError::Unreachable(describe_transport_error(&e)))?;
         let status = response.status();
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        let body = read_bounded(&mut response, MAX_BODY)
             .await
-            .map_err(|e| CrmError::Unreachable(describe_transport_error(&e)))?
-        {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(CrmError::NotACrm {
+            .map_err(|e| match e {
+                BodyError::TooBig => CrmError::NotACrm {
                     status: status.as_u16(),
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
+                },
+                BodyError::Transport(e) => CrmError::Unreachable(describe_transport_error(&e)),
+            })?;
         // A server error is the CRM's, whatever its body (api-client-go does not parse it).
         if status.is_server_error() {
             let value = serde_json::from_slice(&body).unwrap_or(Value::Null);

@@ -79,8 +79,6 @@ fn describe(errors: &[String]) -> String {
     }
 }
 
-pub(crate) use crate::outbound::describe_transport_error;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The per-token rate limiter every Transport API request passes through, retries included.
 //!
-//! MG answers 429 past 30 requests per token in any one-second window (`transport-api.md`
-//! §1.6). Two stages keep us under that:
+//! MG answers 429 past 30 requests per token in any one-second window
+//! (`protocol/transport-api.md` §1.6). Two stages keep us under that:
 //!
 //! 1. A keyed `governor` GCRA (`rate_limit_per_second`, burst `rate_limit_burst`) smooths a
 //!    token's requests: after a quiet spell a few go back to back, then one per 1/rate.

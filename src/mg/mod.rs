@@ -7,8 +7,9 @@
 //!   message, which then pass before the token's bulk calls ([`Priority`]).
 //! - [`MgError`]: what a call can end in; `Unauthorized` means "ask the CRM for the token".
 //!
-//! The request and answer types are in `types.rs`; `tests/api/mg_client.rs` checks every
-//! request the client sends against the vendor's OpenAPI document in `protocol/`.
+//! The request and answer types are in `types.rs` (one file per part of the API under
+//! `types/`); `tests/api/mg_client.rs` checks every request the client sends against the
+//! vendor's OpenAPI document in `protocol/`.
 
 mod client;
 mod error;

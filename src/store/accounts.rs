@@ -41,8 +41,10 @@ pub struct ConnectedAccount<'a> {
 const ACCOUNT_COLUMNS: &str = "account_id, client_id_enc, crm_url, api_key_enc, mg_endpoint_url, \
      mg_token_enc, active, frozen, needs_reconnect, created_at, updated_at";
 
+// Spans name only what is not secret (`skip_all`, then the fields by hand): the clientId, the
+// API key and the MG token never enter one.
 impl Store {
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(crm = %crm_url))]
     pub async fn find_account_by_crm_url(
         &self,
         crm_url: &CrmUrl,
@@ -64,7 +66,8 @@ impl Store {
         row.map(|row| self.account_from_row(&row)).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    /// No fields in the span: the clientId is a secret.
+    #[tracing::instrument(skip_all)]
     pub async fn find_account_by_client_id(
         &self,
         client_id: &ClientId,
@@ -79,7 +82,7 @@ impl Store {
 
     /// Accounts the CRM has switched on and not frozen that have (or had) a bot: the ones
     /// whose MG channels may need reconciling.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     pub async fn list_enabled_accounts_with_channels(&self) -> Result<Vec<Account>, StoreError> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM account WHERE active = 1 AND frozen = 0 \
@@ -92,7 +95,7 @@ impl Store {
 
     /// Inserts the account, or updates the row of the same CRM: reconnecting never makes a
     /// second row. A (re)connected account starts active and unfrozen.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(crm = %account.crm_url))]
     pub async fn save_connected_account(
         &self,
         account: &ConnectedAccount<'_>,
@@ -124,7 +127,10 @@ impl Store {
 
     /// Stores what the CRM's activity callback says, and the CRM's new address when it moved.
     /// Returns false when no account has this clientId.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(
+        skip_all,
+        fields(active = activity.active, freeze = activity.freeze, moved = new_crm_url.is_some())
+    )]
     pub async fn record_activity(
         &self,
         client_id: &ClientId,
@@ -147,7 +153,7 @@ impl Store {
     }
 
     /// Replaces the MG token (after the CRM handed out a new one) and clears `needs_reconnect`.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(account = account_id.as_str()))]
     pub async fn set_account_mg_token(
         &self,
         account_id: &AccountId,
@@ -165,7 +171,7 @@ impl Store {
         Ok(())
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all, fields(account = account_id.as_str()))]
     pub async fn mark_account_needs_reconnect(
         &self,
         account_id: &AccountId,

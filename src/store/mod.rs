@@ -54,6 +54,8 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
+/// The layer's error. A database failure keeps sqlx's error as its `source` (whose words never
+/// quote a bound value): log a `StoreError` with `telemetry::chain` to see it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error")]

@@ -112,7 +112,7 @@ async fn record_activity(
             "systemUrl belongs to another connected account",
         ),
         Err(e) => {
-            tracing::error!(error = ?e, "recording activity failed");
+            tracing::error!(error = %crate::telemetry::chain(&e), "recording activity failed");
             failure(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }

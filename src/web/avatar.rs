@@ -58,7 +58,7 @@ async fn avatar(
                 AvatarError::NotSigned => StatusCode::FORBIDDEN,
                 AvatarError::NoSuchChannel | AvatarError::NoPhoto => StatusCode::NOT_FOUND,
                 AvatarError::Store(_) => {
-                    tracing::error!(error = %e, "avatar: loading the channel failed");
+                    tracing::error!(error = %crate::telemetry::chain(&e), "avatar: loading the channel failed");
                     return plain(StatusCode::SERVICE_UNAVAILABLE, "try again later");
                 }
                 AvatarError::Messenger(_) => StatusCode::BAD_GATEWAY,

@@ -43,7 +43,7 @@ impl IntoResponse for PageError {
             Self::Csrf => ("Form expired", "This form expired or was sent from another site. Open the page again and resubmit.".to_owned()),
             Self::BadRequest(reason) => ("Bad request", reason.clone()),
             Self::Internal(e) => {
-                tracing::error!(error = ?e, "request failed");
+                tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "request failed");
                 ("Something went wrong", "Something went wrong on our side. Try again in a few minutes.".to_owned())
             }
         };

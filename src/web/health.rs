@@ -40,7 +40,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             Json(json!({"status": "ok", "database": "ok"})),
         ),
         Err(e) => {
-            tracing::warn!(error = ?e, "readiness check: database unavailable");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "readiness check: database unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({"status": "unavailable", "database": "unavailable"})),

@@ -24,8 +24,8 @@ pub fn router(enabled: bool) -> Router<AppState> {
     if !enabled {
         return Router::new();
     }
-    // The configuration request's method is UNVERIFIED (platform-2026.md §2.4): RetailCRM's
-    // own modules serve GET; POST is accepted too.
+    // The configuration request's method is UNVERIFIED (`protocol/platform-2026.md` §2.4):
+    // RetailCRM's own modules serve GET; POST is accepted too.
     Router::new()
         .route(CONFIG_PATH, get(configuration).post(configuration))
         .route(REGISTER_PATH, post(register))
@@ -92,7 +92,7 @@ async fn register(
         }))
         .into_response(),
         Err(ConnectError::Internal(e)) => {
-            tracing::error!(error = ?e, "simple connection failed");
+            tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "simple connection failed");
             let message = ConnectError::Internal(e).to_string();
             failure(StatusCode::INTERNAL_SERVER_ERROR, &message)
         }

@@ -11,6 +11,8 @@ use mgbridge::store::Store;
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use secrecy::SecretString;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::EnvFilter;
 
 pub use crate::database::{Db, TestDatabase};
 use crate::fake_crm::FakeCrm;
@@ -460,10 +462,26 @@ impl Logs {
 }
 
 pub fn capture_logs() -> Logs {
+    capture(EnvFilter::new("trace"), FmtSpan::NONE)
+}
+
+/// `capture_logs`, and besides each span's fields when it opens (a span with no event inside
+/// would otherwise never be printed), and the `log` crate's records (reqwest's, sqlx's) as the
+/// service's own subscriber forwards them. Not the HTML parser's: only the tests use it, and
+/// it prints the pages it reads.
+pub fn capture_logs_and_spans() -> Logs {
+    // Forwards to the current thread's subscriber; set once per process (the error is that).
+    let _ = tracing_log::LogTracer::init();
+    let filter = EnvFilter::new("trace,html5ever=off,selectors=off,scraper=off");
+    capture(filter, FmtSpan::NEW)
+}
+
+fn capture(filter: EnvFilter, span_events: FmtSpan) -> Logs {
     let captured = Arc::new(Mutex::new(Vec::<u8>::new()));
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_env_filter(filter)
+        .with_span_events(span_events)
         .with_ansi(false)
         .with_writer(move || Capture(writer.clone()))
         .finish();

@@ -21,6 +21,7 @@ mod helpers;
 mod hostile;
 mod hostile_http;
 mod inbound;
+mod log_secrets;
 mod mg_client;
 mod outbound;
 mod private_postgres;

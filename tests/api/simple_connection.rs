@@ -34,7 +34,7 @@ fn token_for(secret: &str, api_key: &str) -> String {
 
 #[test]
 fn the_test_signature_is_the_protocols() {
-    // system-api.md §7 T14: the CRM's side of the signature, as this file computes it.
+    // protocol/system-api.md §7 T14: the CRM's side of the signature, as this file computes it.
     assert_eq!(
         token_for(SECRET, "kX3pQ9vL2mN8rT4wY6zA1bC5dE7fG0hJ"),
         "0b7005c24c53d888338b853295c4ec7bd568446073709041e0365e14d742a36c"

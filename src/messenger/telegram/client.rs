@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,14 @@ use super::error::TelegramError;
 use super::token::BotToken;
 use super::types::{
     EditMessageCaption, EditMessageText, File, InputFile, Message, SendMedia, SendMediaGroup,
-    SendMessage, SetMessageReaction, SetWebhook, UploadFile, User, UserProfilePhotos, WebhookInfo,
+    SendMessage, SetMessageReaction, SetWebhook, User, UserProfilePhotos, WebhookInfo,
 };
+use crate::http::{client_builder, describe_transport_error, read_bounded, BodyError};
+use multipart::{file_part, form_of};
+
+mod multipart;
+#[cfg(test)]
+mod tests;
 
 /// Biggest method answer we read. Ours are small; `sendMediaGroup` returns ten messages.
 const MAX_ANSWER: usize = 4 * 1024 * 1024;
@@ -53,14 +59,9 @@ impl TelegramClient {
                 && api_url.fragment().is_none(),
             "telegram.api_url must be an http(s) URL without query, got {api_url}"
         );
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("mgbridge/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .read_timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // Telegram never redirects; following one would send the token elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        // Redirects are refused (`client_builder`): Telegram never sends one, and following
+        // it would send the token elsewhere.
+        let http = client_builder(timeout).read_timeout(timeout).build()?;
         Ok(Self {
             http,
             base: api_url.as_str().trim_end_matches('/').into(),
@@ -504,47 +505,19 @@ async fn read_limited(
     limit: usize,
     token: &BotToken,
 ) -> Result<Vec<u8>, TelegramError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport_error(e, token))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(TelegramError::Decode(format!(
-                "the answer is bigger than {limit} bytes"
-            )));
+    read_bounded(response, limit).await.map_err(|e| match e {
+        BodyError::TooBig => {
+            TelegramError::Decode(format!("the answer is bigger than {limit} bytes"))
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        BodyError::Transport(e) => transport_error(e, token),
+    })
 }
 
-/// What went wrong on the wire, from an error stripped of its URL: the kind of failure and
-/// the innermost cause (hyper's and the OS's texts, which name no path).
+/// What went wrong on the wire, from an error stripped of its URL (the shared description
+/// keeps the kind of failure and the innermost cause), scrubbed of the token besides.
 fn transport_error(error: reqwest::Error, token: &BotToken) -> TelegramError {
     let error = error.without_url();
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "the answer broke off"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        cause = inner.to_string();
-        source = inner.source();
-    }
-    let text = if cause.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {cause}")
-    };
-    let text = scrub(&truncate(&text), token);
+    let text = scrub(&truncate(&describe_transport_error(&error)), token);
     // A request that could not be built (a header value or URL HTTP cannot carry) fails the
     // same way every time: not "Telegram unreachable", so never repeated.
     if error.is_builder() {
@@ -580,131 +553,5 @@ fn object_of<P: Serialize>(
             &format!("{method}: cannot encode: {e}"),
             token,
         ))),
-    }
-}
-
-/// Multipart fields as the Bot API reads them: strings as they are, anything else as JSON.
-fn form_of(params: Map<String, Value>) -> Form {
-    params
-        .into_iter()
-        .fold(Form::new(), |form, (name, value)| match value {
-            Value::Null => form,
-            Value::String(text) => form.text(name, text),
-            other => form.text(name, other.to_string()),
-        })
-}
-
-fn file_part(file: &UploadFile) -> Part {
-    let name = safe_file_name(&file.file_name);
-    let make = || {
-        Part::stream_with_length(
-            reqwest::Body::from(file.bytes.clone()),
-            file.bytes.len() as u64,
-        )
-        .file_name(name.clone())
-    };
-    match &file.mime_type {
-        // An unparsable MIME type is dropped rather than failing the send: Telegram sniffs.
-        Some(mime) => make().mime_str(mime).unwrap_or_else(|_| make()),
-        None => make(),
-    }
-}
-
-/// Telegram reads the multipart `filename` as raw UTF-8 and cuts it at `;`; reqwest passes
-/// CR and LF through. Keep the name readable and the header whole.
-const MAX_FILE_NAME: usize = 255;
-
-fn safe_file_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '"' | '\\' | ';' | '/') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    // Capped: a name longer than any file system allows only makes the header huge.
-    let cleaned: String = cleaned.trim().chars().take(MAX_FILE_NAME).collect();
-    let cleaned = cleaned.trim();
-    if cleaned.is_empty() {
-        "file".to_owned()
-    } else {
-        cleaned.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn telegram_file_names_are_kept_readable_and_header_safe() {
-        assert_eq!(safe_file_name("Счёт №5.pdf"), "Счёт №5.pdf");
-        assert_eq!(safe_file_name("a\r\nb\".pdf"), "a__b_.pdf");
-        assert_eq!(safe_file_name("x;y.txt"), "x_y.txt");
-        assert_eq!(safe_file_name("  "), "file");
-    }
-
-    #[test]
-    fn telegram_error_texts_are_scrubbed_and_short() {
-        let token = BotToken::parse("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw").unwrap();
-        let text = scrub(
-            "bad https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
-            &token,
-        );
-        assert!(
-            !text.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
-            "{text}"
-        );
-        assert_eq!(
-            truncate(&"é".repeat(400)).chars().count(),
-            MAX_ERROR_TEXT + 1
-        );
-    }
-
-    /// Callers spawn these on the multi-threaded runtime; this fails to compile if one is not.
-    #[test]
-    fn telegram_bot_futures_are_send() {
-        use super::super::types::*;
-        fn send<T: Send>(_: T) {}
-        let api = url::Url::parse("https://api.telegram.org").unwrap();
-        let token = BotToken::parse("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw").unwrap();
-        let bot = TelegramClient::new(&api, Duration::from_secs(5))
-            .unwrap()
-            .bot(&token);
-        let media = SendMedia::new(1, InputFile::Upload(UploadFile::new("a", vec![1])));
-        let group = SendMediaGroup {
-            chat_id: 1,
-            media: vec![InputMedia::new(MediaKind::Photo, media.file.clone())],
-            reply_parameters: None,
-            disable_notification: None,
-        };
-        send(bot.get_me());
-        send(bot.set_webhook(&SetWebhook {
-            url: api.clone(),
-            secret_token: "s".into(),
-            allowed_updates: vec![],
-            max_connections: None,
-            drop_pending_updates: None,
-        }));
-        send(bot.send_message(&SendMessage::new(1, "x")));
-        send(bot.send_photo(&media));
-        send(bot.send_media_group(&group));
-        send(bot.download_file("a/b"));
-        send(bot.get_user_profile_photos(1, 1));
-    }
-
-    #[test]
-    fn telegram_client_refuses_odd_api_urls() {
-        let ok = url::Url::parse("https://api.telegram.org").unwrap();
-        let client = TelegramClient::new(&ok, Duration::from_secs(5)).unwrap();
-        assert_eq!(
-            format!("{client:?}"),
-            "TelegramClient { api_url: \"https://api.telegram.org\" }"
-        );
-        let bad = url::Url::parse("ftp://api.telegram.org").unwrap();
-        assert!(TelegramClient::new(&bad, Duration::from_secs(5)).is_err());
     }
 }
