@@ -34,26 +34,10 @@
 //! the service (a child process) and the database server. Results and their meaning:
 //! BENCHMARKS.md.
 
-#[path = "../tests/api/database.rs"]
-mod database;
-#[allow(dead_code)]
-#[path = "../tests/api/fake_crm.rs"]
-mod fake_crm;
-#[path = "../tests/api/fake_mg.rs"]
-mod fake_mg;
-#[path = "../tests/api/fake_telegram.rs"]
-mod fake_telegram;
-#[path = "common/load.rs"]
-mod load;
-#[path = "common/procfs.rs"]
-mod procfs;
-#[allow(dead_code)]
-#[path = "../tests/api/service_process.rs"]
-mod service_process;
-#[path = "common/setup.rs"]
-mod setup;
-#[path = "common/threads.rs"]
-mod threads;
+use mgbridge_testkit::bench::{load, procfs, setup, threads};
+use mgbridge_testkit::{
+    database, fake_crm, fake_mg, fake_telegram, service_binary, service_process,
+};
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -307,7 +291,8 @@ async fn rig(fakes: &tokio::runtime::Handle, db: Db, admin: &str, extra: &[(&str
     let database = TestDatabase::create(db, admin, "mgbridge_bench").await;
     let dir = tempfile::tempdir().unwrap();
     let env = bench_env(&database.url, telegram.api_url().as_str(), extra);
-    let service = ServiceProcess::start(env, dir.path().join("service.log")).await;
+    let service =
+        ServiceProcess::start(service_binary!(), env, dir.path().join("service.log")).await;
     let client_id = connect_and_add_bot(
         &service.address,
         &crm.url,

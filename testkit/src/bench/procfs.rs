@@ -2,9 +2,6 @@
 //! utime + stime, the whole machine's busy time, the Postgres server's processes and the kernel
 //! threads, and a line describing the machine.
 
-// Each bench that includes this file uses part of it.
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 
 pub fn clock_ticks_per_second() -> u64 {

@@ -8,9 +8,6 @@
 //! as strings, except that a field holding a JSON array or object (`allowed_updates`,
 //! `reply_markup`, …) is recorded parsed. Uploaded files are recorded apart, in `files`.
 
-// The settings-page and delivery tests use the rest of this fake.
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -2,12 +2,7 @@
 //! HTTP on loopback: channels, templates, messages, ack, reads, reactions and files, with
 //! MG's per-token rate limit (429 past N requests in any sliding window, measured at
 //! arrival), knobs for refused tokens and failing answers, and a record of every request.
-//!
-//! Used by the integration tests (`mod fake_mg`) and by `benches/mg_rate.rs` (through
-//! `#[path]`), so it depends on nothing else in the test crate.
 
-#![allow(dead_code)]
-// each of the two crates that include this file uses part of it
 // Handlers return early with a ready `Response` as the error, the usual axum way.
 #![allow(clippy::result_large_err)]
 
