@@ -1,4 +1,4 @@
-//! CPU time read from `/proc` for the service benchmarks (`bridge.rs`, `fair/`): a process's
+//! CPU time read from `/proc` for the service benchmarks (`bridge/`, `fair/`): a process's
 //! utime + stime, the whole machine's busy time, the Postgres server's processes and the kernel
 //! threads, and a line describing the machine.
 

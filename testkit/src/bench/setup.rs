@@ -1,4 +1,4 @@
-//! What the service benchmarks (`bridge.rs`, `fair/`) share around the service: knobs from
+//! What the service benchmarks (`bridge/`, `fair/`) share around the service: knobs from
 //! the environment, the databases to run on, the service's environment, a look into its job
 //! table, and number formatting.
 
