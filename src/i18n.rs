@@ -67,6 +67,18 @@ impl Lang {
 
     /// A text with its arguments.
     pub fn text(self, text: &Text) -> String {
+        let text_of = self.lookup(text);
+        if !text.sentence {
+            return text_of;
+        }
+        let mut chars = text_of.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => String::new(),
+        }
+    }
+
+    fn lookup(self, text: &Text) -> String {
         if text.args.is_empty() {
             return self.t(text.key);
         }
@@ -77,6 +89,7 @@ impl Lang {
                 let value = match value {
                     Arg::Str(s) => FluentValue::from(s.clone()),
                     Arg::Num(n) => FluentValue::from(*n),
+                    Arg::Text(t) => FluentValue::from(self.text(t)),
                 };
                 (Cow::Borrowed(*name), value)
             })
@@ -93,17 +106,28 @@ impl std::fmt::Display for Lang {
 
 /// Something to tell someone, before it is put in their language: a message key and its
 /// arguments. Errors a merchant sees give one (their `Display` stays English, for the logs).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
     pub key: &'static str,
     pub args: Vec<(&'static str, Arg)>,
+    /// Shown with its first letter upper-case (it may start with an argument, a host name).
+    pub sentence: bool,
 }
 
 /// An argument of a [`Text`] (Fluent's own values are not `Sync`, and errors must be).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
     Str(String),
     Num(i64),
+    /// Another text, put in the same language.
+    Text(Box<Text>),
+}
+
+/// English, for logs and for the errors' `Display`.
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Lang::En.text(self))
+    }
 }
 
 impl Text {
@@ -111,12 +135,25 @@ impl Text {
         Self {
             key,
             args: Vec::new(),
+            sentence: false,
         }
+    }
+
+    /// Starts with an upper-case letter, whatever its first argument.
+    pub fn sentence(mut self) -> Self {
+        self.sentence = true;
+        self
     }
 
     /// Adds a string argument.
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.args.push((name, Arg::Str(value.into())));
+        self
+    }
+
+    /// Adds an argument that is itself a text, in the same language.
+    pub fn text(mut self, name: &'static str, value: Text) -> Self {
+        self.args.push((name, Arg::Text(Box::new(value))));
         self
     }
 
@@ -164,6 +201,103 @@ mod tests {
         assert_eq!(Lang::Ru.t("connect-submit"), "Подключить");
         assert_eq!(Lang::Es.t("connect-submit"), "Conectar");
         assert_eq!(Lang::En.t("connect-submit"), "Connect");
+    }
+
+    /// The errors' `Display` (for logs) says what their English text says.
+    #[test]
+    fn english_texts_are_the_errors_display() {
+        use crate::bridge::channels::{AddBotError, RemoveBotError};
+        use crate::bridge::connect::ConnectError;
+        use crate::bridge::simple_connection::RegisterError;
+        use crate::domain::{ApiKeyError, MessengerKind};
+        use crate::messenger::telegram::BotTokenError;
+
+        let address = |raw: &str| {
+            let policy = crate::crm::address::CrmPolicy::new(&crate::config::CrmSettings {
+                allowed_domains: vec!["retailcrm.ru".into()],
+                allow_http: false,
+                allow_private_networks: false,
+                timeout_seconds: 5,
+            });
+            match policy.parse(raw) {
+                Err(e) => ConnectError::from(e),
+                Ok(url) => panic!("{url} parsed"),
+            }
+        };
+        let guard = crate::crm::guard::GuardError::Forbidden {
+            host: "localhost".into(),
+            ip: "127.0.0.1".parse().unwrap(),
+            class: "loopback",
+        };
+        let connect = [
+            address(""),
+            address("ftp://x.retailcrm.ru"),
+            address("https://a:b@x.retailcrm.ru"),
+            address("http://x.retailcrm.ru"),
+            address("https://x.retailcrm.ru:8443"),
+            address("https://x.retailcrm.ru/admin"),
+            address("https://[::1"),
+            address("https://evil.example"),
+            ConnectError::BlockedAddress(guard),
+            ConnectError::ApiKey(ApiKeyError::Empty),
+            ConnectError::ApiKey(ApiKeyError::TooLong),
+            ConnectError::ApiKey(ApiKeyError::BadCharacters),
+            ConnectError::Unreachable {
+                url: "https://x.retailcrm.ru".into(),
+                reason: "timed out".into(),
+            },
+            ConnectError::NotACrm("https://x.retailcrm.ru".into()),
+            ConnectError::WrongKey,
+            ConnectError::MissingScopes(vec!["a".into(), "b".into()]),
+            ConnectError::NoApiV5(vec![]),
+            ConnectError::NoApiV5(vec!["3.0".into(), "4.0".into()]),
+            ConnectError::PaymentRequired("“no money”".into()),
+            ConnectError::ChatsNotEnabled(Text::new("chats-no-endpoint")),
+            ConnectError::ChatsNotEnabled(Text::new("chats-crm-said").arg("message", "“x”")),
+            ConnectError::CrmError("HTTP 500: x".into()),
+            ConnectError::Internal(anyhow::anyhow!("x")),
+        ];
+        for e in &connect {
+            assert_eq!(e.to_string(), Lang::En.text(&e.text()), "{e:?}");
+        }
+        let kind = MessengerKind::Telegram;
+        let bots = [
+            AddBotError::Token(BotTokenError::Shape.text()),
+            AddBotError::AccountDisabled,
+            AddBotError::NeedsReconnect,
+            AddBotError::TokenRejected(kind),
+            AddBotError::MessengerUnreachable(kind, "timed out".into()),
+            AddBotError::MessengerRefused(kind, "Bad Request".into()),
+            AddBotError::TakenByAnotherAccount("shop_bot".into()),
+            AddBotError::MgRefused("x".into()),
+            AddBotError::MgUnreachable("x".into()),
+        ];
+        for e in &bots {
+            assert_eq!(e.to_string(), Lang::En.text(&e.text()), "{e:?}");
+        }
+        for e in [
+            RemoveBotError::NeedsReconnect,
+            RemoveBotError::MgUnreachable("x".into()),
+            RemoveBotError::MgRefused("x".into()),
+        ] {
+            assert_eq!(e.to_string(), Lang::En.text(&e.text()), "{e:?}");
+        }
+        for e in [
+            BotTokenError::Empty,
+            BotTokenError::Shape,
+            BotTokenError::BadCharacters,
+            BotTokenError::Length,
+        ] {
+            assert_eq!(e.to_string(), Lang::En.text(&e.text()), "{e:?}");
+        }
+        for e in [RegisterError::NoData, RegisterError::InvalidJson] {
+            assert_eq!(e.to_string(), Lang::En.text(&e.text()), "{e:?}");
+        }
+        // And the other languages say something else.
+        for e in &connect {
+            assert_ne!(Lang::Ru.text(&e.text()), e.to_string(), "{e:?}");
+            assert_ne!(Lang::Es.text(&e.text()), e.to_string(), "{e:?}");
+        }
     }
 
     /// The message ids of a locale's `main.ftl`, and each one's variables (`$name`).

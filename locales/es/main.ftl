@@ -46,3 +46,64 @@ page-bad-request = Solicitud incorrecta
 page-bad-request-text = No se pudo leer la solicitud. Abra la página de nuevo y vuelva a enviarlo.
 page-internal = Algo salió mal
 page-internal-text = Algo salió mal por nuestra parte. Inténtelo de nuevo dentro de unos minutos.
+
+## Why a CRM address was refused (inside error-connect-invalid-url)
+address-empty = introduzca la dirección de su CRM, por ejemplo https://yourshop.retailcrm.ru
+address-unreadable = { $address } no se puede leer como URL ({ $error })
+address-https-only = al CRM solo se accede por https; escriba https://
+address-not-web = { $scheme }:// no es una dirección web; escriba https://
+address-user-info = la dirección no debe contener un nombre de usuario ni una contraseña
+address-port = la dirección no debe contener un puerto
+address-path = introduzca solo la dirección del CRM, sin ruta (por ejemplo https://yourshop.retailcrm.ru)
+address-no-host = la dirección no tiene nombre de host
+
+## Why the CRM did not register the chat transport (inside error-connect-chats)
+chats-no-endpoint = su respuesta no incluye la dirección de MessageGateway
+chats-empty-token = su respuesta trae un token de MessageGateway vacío
+chats-unusable-endpoint = su respuesta no incluye una dirección de MessageGateway utilizable
+chats-endpoint-not-public = la dirección de MessageGateway no está en internet pública: { $reason }
+chats-endpoint-unresolvable = la dirección de MessageGateway no se resuelve
+# The CRM's own words, quoted.
+chats-crm-said = { $message }
+
+## Connecting
+error-internal = Algo salió mal por nuestra parte. Inténtelo de nuevo dentro de unos minutos.
+error-connect-invalid-url = La dirección del CRM no es válida: { $reason }.
+error-connect-host-not-allowed = { $host } no es una dirección de CRM a la que este módulo pueda conectarse. Introduzca la dirección de su propio CRM, por ejemplo https://yourshop.retailcrm.ru.
+error-connect-blocked = { $host } apunta a { $ip } ({ $class }). Este módulo solo se conecta a CRM en internet pública.
+error-connect-unresolvable = { $host } no se resuelve en ninguna dirección. Compruebe la dirección e inténtelo de nuevo.
+error-connect-unreachable = No se pudo contactar con el CRM en { $url } ({ $reason }). Compruebe la dirección e inténtelo de nuevo.
+error-connect-not-a-crm = { $url } no responde como un CRM. Compruebe que es la dirección en la que abre su CRM.
+error-connect-wrong-key = El CRM no acepta esta clave API. Vuelva a copiar la clave en el CRM, en Ajustes → Integración → Claves API.
+error-connect-missing-scopes = A esta clave API le faltan los permisos { $scopes }. Edite la clave en el CRM, concédalos e inténtelo de nuevo.
+error-connect-no-api-v5 = Este CRM no ofrece la versión 5 de la API (ofrece: { $versions }). Este módulo necesita la API v5.
+error-connect-no-versions = ninguna
+error-connect-payment = El CRM no activó el módulo por falta de fondos: { $message }. Recargue el saldo de la cuenta del CRM y vuelva a conectar.
+error-connect-chats = El CRM no registró el transporte de chat del módulo ({ $reason }). Compruebe que los chats están activados en los ajustes del CRM y vuelva a conectar.
+error-connect-crm = El CRM respondió con un error ({ $reason }). Inténtelo de nuevo dentro de unos minutos.
+error-api-key-empty = Introduzca la clave API que creó en el CRM.
+error-api-key-too-long = Esa clave API es demasiado larga: las claves API del CRM son cadenas cortas de letras y dígitos.
+error-api-key-characters = Esa clave API contiene espacios u otros caracteres que una clave API nunca tiene.
+
+## The simple connection
+error-register-no-data = No se enviaron datos: el campo `register` del formulario falta o está vacío.
+error-register-invalid-json = JSON no válido: `register` debe ser un objeto JSON con token, apiKey y systemUrl.
+error-register-too-large = el cuerpo de la solicitud es demasiado grande
+
+## Bots
+error-bot-token-empty = Introduzca el token del bot: @BotFather se lo da al crear un bot (/newbot), o de nuevo con /token.
+error-bot-token-shape = Eso no parece un token de bot: es el texto que le dio @BotFather, por ejemplo 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw (dígitos, dos puntos y después letras y dígitos).
+error-bot-token-characters = Ese token contiene espacios u otros caracteres que un token de bot nunca tiene: cópielo de nuevo de @BotFather, completo.
+error-bot-token-length = Ese token está cortado o tiene texto de más: tras los dos puntos, un token tiene unos 35 caracteres entre letras, dígitos, guiones y guiones bajos. Cópielo de nuevo de @BotFather.
+error-bot-token-hint-telegram = Cópielo de nuevo de @BotFather (o pida uno nuevo con /token).
+error-bot-account-disabled = El módulo está desactivado o congelado en el CRM. Actívelo en el Marketplace del CRM y después añada el bot.
+error-bot-needs-reconnect = La pasarela de chat ya no acepta el token de esta cuenta. Vuelva a conectar el CRM y después añada el bot.
+error-bot-token-rejected = { $messenger } no acepta este token. { $hint }
+error-bot-messenger-unreachable = No se pudo contactar con { $messenger } ({ $reason }). Inténtelo de nuevo dentro de un minuto.
+error-bot-messenger-refused = { $messenger } lo rechazó: { $reason }.
+error-bot-taken = El bot @{ $bot } ya está conectado a otra cuenta del CRM. Elimínelo allí primero.
+error-bot-mg-refused = La pasarela de chat rechazó el canal: { $reason }.
+error-bot-mg-unreachable = No se pudo contactar con la pasarela de chat ({ $reason }). Inténtelo de nuevo dentro de un minuto.
+error-remove-needs-reconnect = La pasarela de chat ya no acepta el token de esta cuenta. Vuelva a conectar el CRM y después elimine el bot.
+error-remove-mg-unreachable = No se pudo contactar con la pasarela de chat ({ $reason }). No se eliminó nada; inténtelo de nuevo dentro de un minuto.
+error-remove-mg-refused = La pasarela de chat se negó a eliminar el canal: { $reason }.

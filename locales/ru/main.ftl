@@ -46,3 +46,64 @@ page-bad-request = Неверный запрос
 page-bad-request-text = Не удалось прочитать запрос. Откройте страницу снова и отправьте форму ещё раз.
 page-internal = Что-то пошло не так
 page-internal-text = У нас что-то пошло не так. Попробуйте ещё раз через несколько минут.
+
+## Why a CRM address was refused (inside error-connect-invalid-url)
+address-empty = укажите адрес вашей CRM, например https://yourshop.retailcrm.ru
+address-unreadable = { $address } не читается как URL ({ $error })
+address-https-only = CRM доступна только по https; укажите https://
+address-not-web = { $scheme }:// — это не веб-адрес; укажите https://
+address-user-info = адрес не должен содержать имя пользователя или пароль
+address-port = адрес не должен содержать порт
+address-path = укажите только адрес CRM, без пути (например https://yourshop.retailcrm.ru)
+address-no-host = в адресе нет имени хоста
+
+## Why the CRM did not register the chat transport (inside error-connect-chats)
+chats-no-endpoint = в её ответе нет адреса MessageGateway
+chats-empty-token = в её ответе пустой токен MessageGateway
+chats-unusable-endpoint = в её ответе нет пригодного адреса MessageGateway
+chats-endpoint-not-public = адрес MessageGateway не находится в публичном интернете: { $reason }
+chats-endpoint-unresolvable = адрес MessageGateway не разрешается в DNS
+# The CRM's own words, quoted.
+chats-crm-said = { $message }
+
+## Connecting
+error-internal = У нас что-то пошло не так. Попробуйте ещё раз через несколько минут.
+error-connect-invalid-url = Неверный адрес CRM: { $reason }.
+error-connect-host-not-allowed = К адресу { $host } этот модуль подключаться не может. Укажите адрес своей CRM, например https://yourshop.retailcrm.ru.
+error-connect-blocked = Адрес { $host } указывает на { $ip } ({ $class }). Модуль подключается только к CRM в публичном интернете.
+error-connect-unresolvable = Адрес { $host } не разрешается ни в один IP-адрес. Проверьте адрес и попробуйте снова.
+error-connect-unreachable = Не удалось связаться с CRM по адресу { $url } ({ $reason }). Проверьте адрес и попробуйте снова.
+error-connect-not-a-crm = { $url } отвечает не как CRM. Проверьте, что это тот адрес, по которому вы открываете CRM.
+error-connect-wrong-key = CRM не принимает этот API-ключ. Скопируйте ключ ещё раз в CRM: Настройки → Интеграция → Ключи доступа к API.
+error-connect-missing-scopes = У этого API-ключа нет прав { $scopes }. Отредактируйте ключ в CRM, разрешите их и попробуйте снова.
+error-connect-no-api-v5 = Эта CRM не поддерживает API версии 5 (доступны: { $versions }). Модулю нужен API v5.
+error-connect-no-versions = никакие
+error-connect-payment = CRM не активировала модуль из-за нехватки средств: { $message }. Пополните баланс аккаунта CRM и подключитесь снова.
+error-connect-chats = CRM не зарегистрировала чат-транспорт модуля ({ $reason }). Проверьте, что чаты включены в настройках CRM, и подключитесь снова.
+error-connect-crm = CRM ответила ошибкой ({ $reason }). Попробуйте ещё раз через несколько минут.
+error-api-key-empty = Укажите API-ключ, созданный в CRM.
+error-api-key-too-long = Этот API-ключ слишком длинный: ключи API в CRM — короткие строки из букв и цифр.
+error-api-key-characters = В этом API-ключе есть пробелы или другие символы, которых в ключах не бывает.
+
+## The simple connection
+error-register-no-data = Данные не переданы: поле формы `register` отсутствует или пустое.
+error-register-invalid-json = Неверный JSON: `register` должен быть JSON-объектом с полями token, apiKey и systemUrl.
+error-register-too-large = тело запроса слишком большое
+
+## Bots
+error-bot-token-empty = Укажите токен бота: @BotFather выдаёт его при создании бота (/newbot) или повторно по команде /token.
+error-bot-token-shape = Это не похоже на токен бота: это текст, который выдал @BotFather, например 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw (цифры, двоеточие, затем буквы и цифры).
+error-bot-token-characters = В этом токене есть пробелы или другие символы, которых в токенах не бывает: скопируйте его ещё раз из @BotFather целиком.
+error-bot-token-length = Токен обрезан или содержит лишний текст: после двоеточия в токене около 35 букв, цифр, дефисов и подчёркиваний. Скопируйте его ещё раз из @BotFather.
+error-bot-token-hint-telegram = Скопируйте его ещё раз из @BotFather (или получите новый командой /token).
+error-bot-account-disabled = Модуль выключен или заморожен в CRM. Включите его в Маркетплейсе CRM, затем добавьте бота.
+error-bot-needs-reconnect = Чат-шлюз больше не принимает токен этого аккаунта. Подключите CRM заново, затем добавьте бота.
+error-bot-token-rejected = { $messenger } не принимает этот токен. { $hint }
+error-bot-messenger-unreachable = Не удалось связаться с { $messenger } ({ $reason }). Попробуйте ещё раз через минуту.
+error-bot-messenger-refused = { $messenger } отказал: { $reason }.
+error-bot-taken = Бот @{ $bot } уже подключён к другому аккаунту CRM. Сначала удалите его там.
+error-bot-mg-refused = Чат-шлюз отклонил канал: { $reason }.
+error-bot-mg-unreachable = Не удалось связаться с чат-шлюзом ({ $reason }). Попробуйте ещё раз через минуту.
+error-remove-needs-reconnect = Чат-шлюз больше не принимает токен этого аккаунта. Подключите CRM заново, затем удалите бота.
+error-remove-mg-unreachable = Не удалось связаться с чат-шлюзом ({ $reason }). Ничего не удалено; попробуйте ещё раз через минуту.
+error-remove-mg-refused = Чат-шлюз отказался удалить канал: { $reason }.

@@ -91,7 +91,7 @@ async fn submit_connect_form(
                 lang,
                 &token,
                 form.crm_url.trim(),
-                Some(error.to_string()),
+                Some(lang.text(&error.text())),
             )?;
             Ok((token, render(status, &page)).into_response())
         }

@@ -117,7 +117,7 @@ async fn add_bot(
                 token,
                 &account,
                 status,
-                Some(error.to_string()),
+                Some(lang.text(&error.text())),
             )
             .await
         }
@@ -156,7 +156,7 @@ async fn remove_bot(
                 token,
                 &account,
                 StatusCode::BAD_GATEWAY,
-                Some(error.to_string()),
+                Some(lang.text(&error.text())),
             )
             .await
         }

@@ -4,13 +4,22 @@
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 
-use crate::helpers::{spawn_app, text_of, Db, TestApp};
+use hmac::{Hmac, Mac};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use crate::fake_crm::API_KEY;
+use crate::helpers::{input_value, spawn_app, spawn_app_with, text_of, Db, FormPage, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
     the_query_then_the_cookie_then_accept_language_then_english,
     the_settings_page_speaks_the_merchants_language,
     error_pages_speak_the_merchants_language,
+    a_russian_speaking_merchant_reads_why_connecting_failed_in_russian,
+    a_spanish_speaking_merchant_reads_why_adding_a_bot_failed_in_spanish,
+    the_simple_connection_answers_in_the_crms_accept_language,
 );
 
 /// A browser of its own: its own cookie jar, following no redirects.
@@ -196,4 +205,168 @@ async fn error_pages_speak_the_merchants_language(db: Db) {
     let html = response.text().await.unwrap();
     assert!(html.contains("<html lang=\"es\">"), "{html}");
     assert!(html.contains("Formulario caducado"), "{html}");
+}
+
+/// Submits the connect form as a browser would after opening `/{query}`.
+async fn connect_in(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    query: &str,
+    accept_language: Option<&str>,
+    api_key: &str,
+) -> FormPage {
+    let page = open(app, browser, &format!("/{query}"), accept_language).await;
+    let action = page.attr("form", "action").unwrap();
+    let token = input_value(&page.html, "authenticity_token").unwrap();
+    let mut request = browser.post(format!("{}{action}", app.address)).form(&[
+        ("crm_url", app.crm.url.as_str()),
+        ("api_key", api_key),
+        ("authenticity_token", token.as_str()),
+    ]);
+    if let Some(value) = accept_language {
+        request = request.header("accept-language", value);
+    }
+    FormPage::read(request.send().await.unwrap()).await
+}
+
+async fn a_russian_speaking_merchant_reads_why_connecting_failed_in_russian(db: Db) {
+    let app = spawn_app(db).await;
+
+    let page = connect_in(
+        &app,
+        &browser(),
+        "",
+        Some("ru-RU,ru;q=0.9,en;q=0.8"),
+        "wrong-key",
+    )
+    .await;
+    page.assert_refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "CRM не принимает этот API-ключ",
+        "wrong key, ru",
+    );
+    assert!(page.body.contains("<html lang=\"ru\">"));
+
+    // The same with ?lang=es, whatever the browser says.
+    let page = connect_in(&app, &browser(), "?lang=es", Some("ru"), "wrong-key").await;
+    page.assert_refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "El CRM no acepta esta clave API",
+        "wrong key, es",
+    );
+    assert!(page.body.contains("<html lang=\"es\">"));
+
+    // A refusal with arguments, nested texts included.
+    let page = connect_in(&app, &browser(), "?lang=ru", None, "  ").await;
+    page.assert_refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Укажите API-ключ, созданный в CRM.",
+        "empty key, ru",
+    );
+    let remembering = browser();
+    let page = open(&app, &remembering, "/?lang=es", None).await;
+    let token = input_value(&page.html, "authenticity_token");
+    let response = remembering
+        .post(format!("{}/connect", app.address))
+        .form(&[
+            ("crm_url", "https://acme.retailcrm.ru/admin"),
+            ("api_key", API_KEY),
+            ("authenticity_token", token.unwrap().as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = FormPage::read(response).await;
+    page.assert_refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "La dirección del CRM no es válida: introduzca solo la dirección del CRM, sin ruta",
+        "a path, es (from the cookie)",
+    );
+    assert_eq!(app.account_count().await, 0);
+
+    // English without a language, as before.
+    let page = connect_in(&app, &browser(), "", None, "wrong-key").await;
+    page.assert_refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The CRM does not accept this API key",
+        "wrong key, en",
+    );
+}
+
+async fn a_spanish_speaking_merchant_reads_why_adding_a_bot_failed_in_spanish(db: Db) {
+    let app = spawn_app(db).await;
+    let client_id = app.connect_fake_crm().await;
+    let browser = browser();
+    let page = open(
+        &app,
+        &browser,
+        &format!("/settings/{client_id}?lang=es"),
+        None,
+    )
+    .await;
+    let action = page.attr("#add-bot", "action").unwrap();
+    let token = input_value(&page.html, "authenticity_token").unwrap();
+    let response = browser
+        .post(format!("{}{action}", app.address))
+        .form(&[
+            ("bot_token", "not a token"),
+            ("authenticity_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = FormPage::read(response).await;
+    page.assert_refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Eso no parece un token de bot",
+        "bad token, es",
+    );
+    assert!(page.body.contains("<html lang=\"es\">"));
+}
+
+async fn the_simple_connection_answers_in_the_crms_accept_language(db: Db) {
+    const SECRET: &str = "partner-secret-1";
+    let app = spawn_app_with(db, |s| {
+        s.module.simple_connection_secret = Some(SecretString::from(SECRET.to_owned()))
+    })
+    .await;
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(b"wrong-key");
+    let token = hex::encode(mac.finalize().into_bytes());
+    let register =
+        json!({"token": token, "apiKey": "wrong-key", "systemUrl": app.crm.url}).to_string();
+
+    let post = |accept_language: Option<&'static str>, register: String| {
+        let mut request = app
+            .client
+            .post(format!("{}/simple-connection/register", app.address))
+            .form(&[("register", register)]);
+        if let Some(value) = accept_language {
+            request = request.header("accept-language", value);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["success"], false, "{body}");
+            body["errorMsg"].as_str().unwrap().to_owned()
+        }
+    };
+    let message = post(Some("ru"), register.clone()).await;
+    assert!(
+        message.starts_with("CRM не принимает этот API-ключ"),
+        "{message}"
+    );
+    let message = post(Some("es-ES,es;q=0.9"), register.clone()).await;
+    assert!(
+        message.starts_with("El CRM no acepta esta clave API"),
+        "{message}"
+    );
+    let message = post(None, register.clone()).await;
+    assert!(
+        message.starts_with("The CRM does not accept this API key"),
+        "{message}"
+    );
+    let message = post(Some("ru"), String::new()).await;
+    assert!(message.starts_with("Данные не переданы"), "{message}");
 }
