@@ -107,3 +107,42 @@ error-bot-mg-unreachable = The chat gateway could not be reached ({ $reason }). 
 error-remove-needs-reconnect = The chat gateway no longer accepts this account's token. Connect the CRM again, then remove the bot.
 error-remove-mg-unreachable = The chat gateway could not be reached ({ $reason }). Nothing was removed; try again in a minute.
 error-remove-mg-refused = The chat gateway refused to remove the channel: { $reason }.
+
+## What the bridge writes for a customer's message MG has no type for, in the customer's language
+customer-location = 📍 Location: { $latitude }, { $longitude } { $map }
+customer-live-location = 📍 Live location: { $latitude }, { $longitude } { $map }
+customer-contact = 👤 Contact: { $name }, { $phone }
+customer-contact-phone = 👤 Contact: { $phone }
+customer-poll = 📊 Poll: { $question }
+customer-quiz = 📊 Quiz: { $question }
+customer-sticker = {"["}sticker]
+customer-too-large = 📎 { $name } — too large for the bot to download; ask the customer to send it another way
+customer-too-large-sized = 📎 { $name } ({ $size }) — too large for the bot to download; ask the customer to send it another way
+customer-megabytes = { $size } MB
+customer-file = file
+customer-file-photo = photo
+customer-file-animation = animation
+customer-file-video = video
+customer-file-video-message = video message
+customer-file-voice-message = voice message
+customer-file-audio = audio
+customer-file-sticker = sticker
+
+## Product and order cards, in the account's language
+card-article = Article:
+card-order = Order
+card-order-number = Order { $number }
+card-status = Status:
+card-delivery = Delivery:
+card-address = Address:
+card-payment = Payment:
+card-discount = Discount:
+card-total = Total: { $amount }
+card-paid = paid
+card-not-paid = not paid
+card-status-new = new
+card-status-approval = approval
+card-status-assembling = assembling
+card-status-delivery = delivery
+card-status-complete = complete
+card-status-cancelled = cancelled

@@ -107,3 +107,42 @@ error-bot-mg-unreachable = No se pudo contactar con la pasarela de chat ({ $reas
 error-remove-needs-reconnect = La pasarela de chat ya no acepta el token de esta cuenta. Vuelva a conectar el CRM y después elimine el bot.
 error-remove-mg-unreachable = No se pudo contactar con la pasarela de chat ({ $reason }). No se eliminó nada; inténtelo de nuevo dentro de un minuto.
 error-remove-mg-refused = La pasarela de chat se negó a eliminar el canal: { $reason }.
+
+## What the bridge writes for a customer's message MG has no type for, in the customer's language
+customer-location = 📍 Ubicación: { $latitude }, { $longitude } { $map }
+customer-live-location = 📍 Ubicación en tiempo real: { $latitude }, { $longitude } { $map }
+customer-contact = 👤 Contacto: { $name }, { $phone }
+customer-contact-phone = 👤 Contacto: { $phone }
+customer-poll = 📊 Encuesta: { $question }
+customer-quiz = 📊 Cuestionario: { $question }
+customer-sticker = {"["}sticker]
+customer-too-large = 📎 { $name } — archivo demasiado grande para que el bot lo descargue; pida al cliente que lo envíe de otra forma
+customer-too-large-sized = 📎 { $name } ({ $size }) — archivo demasiado grande para que el bot lo descargue; pida al cliente que lo envíe de otra forma
+customer-megabytes = { $size } MB
+customer-file = archivo
+customer-file-photo = foto
+customer-file-animation = animación
+customer-file-video = vídeo
+customer-file-video-message = videomensaje
+customer-file-voice-message = mensaje de voz
+customer-file-audio = audio
+customer-file-sticker = sticker
+
+## Product and order cards, in the account's language
+card-article = Referencia:
+card-order = Pedido
+card-order-number = Pedido { $number }
+card-status = Estado:
+card-delivery = Entrega:
+card-address = Dirección:
+card-payment = Pago:
+card-discount = Descuento:
+card-total = Total: { $amount }
+card-paid = pagado
+card-not-paid = no pagado
+card-status-new = nuevo
+card-status-approval = en aprobación
+card-status-assembling = en preparación
+card-status-delivery = en entrega
+card-status-complete = completado
+card-status-cancelled = cancelado

@@ -107,3 +107,42 @@ error-bot-mg-unreachable = Не удалось связаться с чат-шл
 error-remove-needs-reconnect = Чат-шлюз больше не принимает токен этого аккаунта. Подключите CRM заново, затем удалите бота.
 error-remove-mg-unreachable = Не удалось связаться с чат-шлюзом ({ $reason }). Ничего не удалено; попробуйте ещё раз через минуту.
 error-remove-mg-refused = Чат-шлюз отказался удалить канал: { $reason }.
+
+## What the bridge writes for a customer's message MG has no type for, in the customer's language
+customer-location = 📍 Геопозиция: { $latitude }, { $longitude } { $map }
+customer-live-location = 📍 Трансляция геопозиции: { $latitude }, { $longitude } { $map }
+customer-contact = 👤 Контакт: { $name }, { $phone }
+customer-contact-phone = 👤 Контакт: { $phone }
+customer-poll = 📊 Опрос: { $question }
+customer-quiz = 📊 Викторина: { $question }
+customer-sticker = {"["}стикер]
+customer-too-large = 📎 { $name } — слишком большой файл, бот не может его скачать; попросите клиента прислать его другим способом
+customer-too-large-sized = 📎 { $name } ({ $size }) — слишком большой файл, бот не может его скачать; попросите клиента прислать его другим способом
+customer-megabytes = { $size } МБ
+customer-file = файл
+customer-file-photo = фото
+customer-file-animation = анимация
+customer-file-video = видео
+customer-file-video-message = видеосообщение
+customer-file-voice-message = голосовое сообщение
+customer-file-audio = аудио
+customer-file-sticker = стикер
+
+## Product and order cards, in the account's language
+card-article = Артикул:
+card-order = Заказ
+card-order-number = Заказ №{ $number }
+card-status = Статус:
+card-delivery = Доставка:
+card-address = Адрес:
+card-payment = Оплата:
+card-discount = Скидка:
+card-total = Итого: { $amount }
+card-paid = оплачено
+card-not-paid = не оплачено
+card-status-new = новый
+card-status-approval = согласование
+card-status-assembling = комплектация
+card-status-delivery = доставка
+card-status-complete = выполнен
+card-status-cancelled = отменён

@@ -8,7 +8,7 @@ use crate::crm::{
     ModuleActions, ModuleIntegrations,
 };
 use crate::domain::{ApiKey, ApiKeyError, ClientId, CrmUrl, MgToken};
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::store::{ConnectedAccount, Store};
 
 /// Scopes a key needs (mg-transport-core `DefaultScopes`).
@@ -177,7 +177,13 @@ impl Connector {
     /// Runs the whole flow and returns the account's clientId (new, or the existing one when
     /// this CRM was connected before).
     #[tracing::instrument(skip_all)]
-    pub async fn connect(&self, crm_url: &str, api_key: &str) -> Result<ClientId, ConnectError> {
+    /// `language`: the page's the merchant connected from; the account's cards use it.
+    pub async fn connect(
+        &self,
+        crm_url: &str,
+        api_key: &str,
+        language: Lang,
+    ) -> Result<ClientId, ConnectError> {
         let crm = self.policy.parse(crm_url)?;
         let key = ApiKey::parse(api_key)?;
         tracing::info!(crm = %crm, "connecting a CRM account");
@@ -234,6 +240,7 @@ impl Connector {
                 api_key: &key,
                 mg_endpoint_url: &endpoint,
                 mg_token: &MgToken::new(token),
+                language,
             })
             .await
             .map_err(|e| ConnectError::Internal(e.into()))?;

@@ -78,7 +78,11 @@ async fn submit_connect_form(
         tracing::warn!("connect form refused: CSRF token missing or wrong");
         return Err(PageError::Csrf);
     }
-    match state.connector.connect(&form.crm_url, &form.api_key).await {
+    match state
+        .connector
+        .connect(&form.crm_url, &form.api_key, lang)
+        .await
+    {
         Ok(client_id) => {
             Ok(Redirect::to(&format!("/settings/{}", client_id.as_str())).into_response())
         }

@@ -92,7 +92,7 @@ async fn register(
     }
     match state
         .connector
-        .connect(&request.system_url, &request.api_key)
+        .connect(&request.system_url, &request.api_key, lang)
         .await
     {
         Ok(client_id) => Json(json!({

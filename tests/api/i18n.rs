@@ -20,6 +20,7 @@ on_both_databases!(
     a_russian_speaking_merchant_reads_why_connecting_failed_in_russian,
     a_spanish_speaking_merchant_reads_why_adding_a_bot_failed_in_spanish,
     the_simple_connection_answers_in_the_crms_accept_language,
+    the_account_keeps_the_language_it_was_connected_in,
 );
 
 /// A browser of its own: its own cookie jar, following no redirects.
@@ -369,4 +370,51 @@ async fn the_simple_connection_answers_in_the_crms_accept_language(db: Db) {
     );
     let message = post(Some("ru"), String::new()).await;
     assert!(message.starts_with("Данные не переданы"), "{message}");
+}
+
+async fn stored_language(app: &TestApp) -> mgbridge::i18n::Lang {
+    let url = mgbridge::domain::CrmUrl::from_trusted(app.crm.url.clone());
+    app.store
+        .find_account_by_crm_url(&url)
+        .await
+        .unwrap()
+        .expect("the account is stored")
+        .language
+}
+
+async fn the_account_keeps_the_language_it_was_connected_in(db: Db) {
+    use mgbridge::i18n::Lang;
+    const SECRET: &str = "partner-secret-2";
+    let app = spawn_app_with(db, |s| {
+        s.module.simple_connection_secret = Some(SecretString::from(SECRET.to_owned()))
+    })
+    .await;
+
+    // From the Russian page (Accept-Language).
+    let page = connect_in(&app, &browser(), "", Some("ru"), API_KEY).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+    assert_eq!(stored_language(&app).await, Lang::Ru);
+
+    // Connecting again from the Spanish page (?lang=es) changes it.
+    let page = connect_in(&app, &browser(), "?lang=es", None, API_KEY).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+    assert_eq!(stored_language(&app).await, Lang::Es);
+
+    // The simple connection: the CRM's Accept-Language, else English.
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(API_KEY.as_bytes());
+    let token = hex::encode(mac.finalize().into_bytes());
+    let register = json!({"token": token, "apiKey": API_KEY, "systemUrl": app.crm.url}).to_string();
+    for (accept_language, want) in [(Some("ru-RU"), Lang::Ru), (None, Lang::En)] {
+        let mut request = app
+            .client
+            .post(format!("{}/simple-connection/register", app.address))
+            .form(&[("register", register.as_str())]);
+        if let Some(value) = accept_language {
+            request = request.header("accept-language", value);
+        }
+        let body: Value = request.send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["success"], true, "{body}");
+        assert_eq!(stored_language(&app).await, want);
+    }
 }
