@@ -6,9 +6,13 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, in their own layer: source edits then rebuild only the crate itself.
 COPY Cargo.toml Cargo.lock ./
+# The test-support crate is a workspace member: its manifest must be there too (it is not built).
+COPY testkit/Cargo.toml testkit/
 # (Cargo.toml names bench targets, so stand-in files must exist for the manifest to load.)
-RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
-    && echo 'fn main() {}' > benches/mg_rate.rs && echo 'fn main() {}' > benches/bridge.rs \
+RUN mkdir src benches testkit/src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+    && touch testkit/src/lib.rs \
+    && echo 'fn main() {}' > benches/mg_rate.rs \
+    && mkdir benches/bridge && echo 'fn main() {}' > benches/bridge/main.rs \
     && mkdir benches/fair && echo 'fn main() {}' > benches/fair/main.rs \
     && cargo build --release --locked --bin mgbridge \
     && rm -rf src benches

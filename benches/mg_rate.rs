@@ -18,14 +18,8 @@
 //!
 //! Results and their meaning: BENCHMARKS.md.
 
-#[path = "../tests/api/fake_mg.rs"]
-mod fake_mg;
-#[path = "common/procfs.rs"]
-mod procfs;
-#[path = "common/rate.rs"]
-mod rate;
-#[path = "common/threads.rs"]
-mod threads;
+use mgbridge_testkit::bench::{procfs, rate, threads};
+use mgbridge_testkit::fake_mg;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

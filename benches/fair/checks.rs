@@ -87,15 +87,17 @@ pub(crate) fn stored_twice(mg: &FakeMg) -> usize {
 }
 
 /// The service's acceptance order: each lane's Telegram update ids, in job order (the
-/// dedupe key of a Telegram job is `telegram:{channel}:{update_id}`).
+/// dedupe key of a Telegram job is `telegram:{channel}:{update_id}`). Customers' jobs are
+/// kind 'to_mg' since the messenger seam, 'telegram' in builds before it (`MGBRIDGE_BENCH_BIN`).
 pub(crate) async fn lanes(url: &str) -> Vec<Vec<i64>> {
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT lane, dedupe_key FROM job WHERE kind = 'telegram' ORDER BY job_id")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT lane, dedupe_key FROM job WHERE kind IN ('to_mg', 'telegram') ORDER BY job_id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
     let _ = conn.close().await;
     let mut lanes: HashMap<String, Vec<i64>> = HashMap::new();
     for (lane, key) in rows {

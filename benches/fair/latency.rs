@@ -29,7 +29,7 @@ impl Latencies {
         self.samples.iter().filter(|(_, d)| !d).count()
     }
 
-    /// The p-th percentile (as `bridge.rs` takes it: the sample at len·p/100).
+    /// The p-th percentile (as `benches/bridge/` takes it: the sample at len·p/100).
     pub(crate) fn at(&self, p: usize) -> Option<(f64, bool)> {
         if self.samples.is_empty() {
             return None;

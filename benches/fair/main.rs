@@ -1,5 +1,5 @@
 //! Fair delivery benchmark: how one account's load delays the others, against the real service
-//! binary run as a child process (`tests/api/service_process.rs`), on SQLite and on Postgres.
+//! binary run as a child process (`testkit/src/service_process.rs`), on SQLite and on Postgres.
 //! Not a timed test; run it with
 //!
 //!     cargo bench --bench fair
@@ -32,7 +32,7 @@
 //! 2. **accounts**: `MGBRIDGE_FAIR_ACCOUNTS` accounts, each given `MGBRIDGE_FAIR_BACKLOG`
 //!    customers' updates over `MGBRIDGE_FAIR_ACCOUNT_CHATS` chats, posted interleaved (one per
 //!    account in turn) as fast as the service takes them. Per token at the fake MG: the sustained
-//!    rate while draining (over whole 30-request windows, `common/rate.rs`; a token not drained
+//!    rate while draining (over whole 30-request windows, `testkit/src/bench/rate.rs`; a token not drained
 //!    when the bench gives up: its requests over the time given); min and median over the
 //!    tokens, aggregate, 429s, and how long the drain took. The bench gives up
 //!    `MGBRIDGE_FAIR_DRAIN_SECS` after the first post, posting included (a service slow to take
@@ -69,26 +69,10 @@
 //! Everything shares the machine's cores: each scenario reports the cores its parts used, and
 //! marks DISTURBED what ran while other processes used more than a quarter of a core.
 
-#[path = "../../tests/api/database.rs"]
-mod database;
-#[allow(dead_code)]
-#[path = "../../tests/api/fake_crm.rs"]
-mod fake_crm;
-#[path = "../../tests/api/fake_mg.rs"]
-mod fake_mg;
-#[path = "../../tests/api/fake_telegram.rs"]
-mod fake_telegram;
-#[path = "../common/load.rs"]
-mod load;
-#[path = "../common/procfs.rs"]
-mod procfs;
-#[path = "../common/rate.rs"]
-mod rate;
-#[allow(dead_code)]
-#[path = "../../tests/api/service_process.rs"]
-mod service_process;
-#[path = "../common/setup.rs"]
-mod setup;
+// The fakes and helpers shared with the tests (testkit/), named here so the scenarios reach
+// them as `crate::fake_mg` and the like.
+use mgbridge_testkit::bench::{load, procfs, rate, setup};
+use mgbridge_testkit::{database, fake_crm, fake_mg, fake_telegram, service_process};
 
 mod accounts;
 mod checks;

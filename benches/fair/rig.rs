@@ -16,6 +16,7 @@ use crate::procfs::{process_cpu_ns, self_cpu_ns, SystemCpu};
 use crate::service_process::{connect_and_add_bot, ServiceProcess};
 use crate::setup::bench_env;
 use crate::Knobs;
+use mgbridge_testkit::service_binary;
 
 /// Accounts connected at the same time.
 const CONNECT_PARALLEL: usize = 8;
@@ -217,7 +218,8 @@ impl Rig {
         let database = TestDatabase::create(db, admin, "mgbridge_fair").await;
         let dir = tempfile::tempdir().unwrap();
         let env = bench_env(&database.url, telegram.api_url().as_str(), extra);
-        let service = ServiceProcess::start(env, dir.path().join("service.log")).await;
+        let service =
+            ServiceProcess::start(service_binary!(), env, dir.path().join("service.log")).await;
         let gate = Arc::new(tokio::sync::Semaphore::new(CONNECT_PARALLEL));
         let mut tasks = Vec::new();
         for n in 0..accounts {
@@ -249,7 +251,12 @@ impl Rig {
     pub(crate) async fn restart_with(&mut self, extra: &[(&str, &str)]) {
         self.service.kill();
         let env = bench_env(&self.database.url, self.telegram.api_url().as_str(), extra);
-        self.service = ServiceProcess::start(env, self.dir.path().join("service-2.log")).await;
+        self.service = ServiceProcess::start(
+            service_binary!(),
+            env,
+            self.dir.path().join("service-2.log"),
+        )
+        .await;
     }
 
     /// On Postgres (unless `MGBRIDGE_FAIR_ANALYZE=0`): `ANALYZE` the service's database, as

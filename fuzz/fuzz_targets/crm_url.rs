@@ -1,11 +1,9 @@
 #![no_main]
-//! `cargo +nightly fuzz run crm_url`: the promise in `tests/fuzz/properties.rs`.
+//! `cargo +nightly fuzz run crm_url`: the promise in `testkit/src/fuzz/properties.rs`.
 
 use std::sync::OnceLock;
 
-#[path = "../../tests/fuzz/properties.rs"]
-#[allow(dead_code)]
-mod properties;
+use mgbridge_testkit::fuzz::properties;
 
 static POLICIES: OnceLock<[mgbridge::crm::address::CrmPolicy; 2]> = OnceLock::new();
 

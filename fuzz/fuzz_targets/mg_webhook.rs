@@ -1,8 +1,6 @@
 #![no_main]
-//! `cargo +nightly fuzz run mg_webhook`: the promise in `tests/fuzz/properties.rs`.
+//! `cargo +nightly fuzz run mg_webhook`: the promise in `testkit/src/fuzz/properties.rs`.
 
-#[path = "../../tests/fuzz/properties.rs"]
-#[allow(dead_code)]
-mod properties;
+use mgbridge_testkit::fuzz::properties;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| properties::mg_webhook(data));

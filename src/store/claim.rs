@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::lanes::{Params, CLASS_COLD_SEND, CLASS_TO_MG, CLASS_WARM_REPLY};
 use super::queue::{job_from_row, now_ms, ClaimedJob, QueueStats};
 use super::{Backend, Store, StoreError};
-use crate::domain::AccountId;
+use crate::domain::{AccountId, Direction};
 
 /// Accounts per candidate query (three arms each; SQLite allows 500 per compound SELECT).
 const ACCOUNTS_PER_QUERY: usize = 50;
@@ -355,7 +355,9 @@ impl Store {
             let kind: String = row.try_get("kind")?;
             let state: String = row.try_get("state")?;
             let n: i64 = row.try_get("n")?;
-            let direction = usize::from(kind != "telegram");
+            let direction = Direction::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown job kind {kind:?}")))?
+                .index();
             match state.as_str() {
                 "queued" => stats.queued[direction] += n,
                 _ => stats.failed += n,

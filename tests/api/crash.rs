@@ -13,6 +13,7 @@ use crate::fake_telegram::{FakeTelegram, TOKEN};
 use crate::helpers::{Db, TestDatabase};
 use crate::on_both_databases;
 use crate::service_process::{connect_and_add_bot, service_env, ServiceProcess};
+use mgbridge_testkit::service_binary;
 
 const PER_CHAT: usize = 15;
 const CHATS: [i64; 2] = [900_000_000_001, 5_000_000_002];
@@ -41,7 +42,12 @@ async fn rig(db: Db) -> Rig {
     let mut env = service_env(&database.url, telegram.api_url().as_str());
     // A killed Postgres replica's leases run out after this; SQLite frees them at restart.
     env.push(("MGBRIDGE__QUEUE__LEASE_SECONDS".into(), "2".into()));
-    let service = ServiceProcess::start(env.clone(), dir.path().join("service.log")).await;
+    let service = ServiceProcess::start(
+        service_binary!(),
+        env.clone(),
+        dir.path().join("service.log"),
+    )
+    .await;
     let client_id = connect_and_add_bot(&service.address, &crm.url, API_KEY, TOKEN).await;
     let webhook = telegram.webhook_of(TOKEN).unwrap();
     Rig {
@@ -221,7 +227,7 @@ async fn operators_messages_survive_sigkill(db: Db) {
 async fn a_replica_takes_over_a_killed_ones_work(db: Db) {
     let mut rig = rig(db).await;
     let log = rig.dir.path().join("second.log");
-    let mut second = ServiceProcess::start(rig.env.clone(), log).await;
+    let mut second = ServiceProcess::start(service_binary!(), rig.env.clone(), log).await;
     rig.mg.set(|s| s.delay = Duration::from_millis(100));
     let total = 30;
     for n in 1..=total {

@@ -19,6 +19,7 @@ use crate::fake_telegram::{FakeTelegram, TOKEN};
 use crate::helpers::{Db, TestDatabase};
 use crate::private_postgres::PrivatePostgres;
 use crate::service_process::{connect_and_add_bot, service_env, ServiceProcess};
+use mgbridge_testkit::service_binary;
 
 pub(crate) const CHATS: [i64; 3] = [700_000_000_001, 700_000_000_002, 700_000_000_003];
 /// One new update every this long: ~10/s over all chats.
@@ -45,7 +46,8 @@ pub(crate) async fn rig(database_url: &str) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let mut env = service_env(database_url, telegram.api_url().as_str());
     env.push(("MGBRIDGE__QUEUE__LEASE_SECONDS".into(), "2".into()));
-    let service = ServiceProcess::start(env, dir.path().join("service.log")).await;
+    let service =
+        ServiceProcess::start(service_binary!(), env, dir.path().join("service.log")).await;
     let client_id = connect_and_add_bot(&service.address, &crm.url, API_KEY, TOKEN).await;
     let hook = telegram.webhook_of(TOKEN).unwrap();
     mg.set(|s| s.delay = Duration::from_millis(100));

@@ -19,8 +19,6 @@ use crate::fake_crm::FakeCrm;
 use crate::fake_mg::FakeMg;
 use crate::fake_telegram::FakeTelegram;
 
-/// Set by `.ci/run` (and by `scripts/test` when Postgres is reachable).
-pub const POSTGRES_ENV: &str = "MGBRIDGE_TEST_POSTGRES_URL";
 pub const PUBLIC_URL: &str = "https://transport.example.com";
 
 /// Runs a test body once per database: `on_both_databases!(name, ...)` makes the tests
@@ -39,23 +37,6 @@ macro_rules! on_both_databases {
             }
         }
     )*};
-}
-
-impl TestDatabase {
-    /// A fresh database for one test: Postgres through `MGBRIDGE_TEST_POSTGRES_URL`.
-    pub async fn new(db: Db) -> Self {
-        let admin = match db {
-            Db::Sqlite => String::new(),
-            Db::Postgres => std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-                panic!(
-                    "{POSTGRES_ENV} is not set, so this Postgres test cannot run. \
-                     Run `scripts/test` (it skips Postgres tests, saying so, when no server \
-                     is configured) or set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
-                )
-            }),
-        };
-        Self::create(db, &admin, "mgbridge_test").await
-    }
 }
 
 /// The settings every test starts from: random port, fake CRM reachable over loopback http.

@@ -17,17 +17,10 @@ use tokio::net::TcpStream;
 
 use mgbridge::messenger::telegram::{ChatType, Update};
 use mgbridge::mg::MgWebhook;
+use mgbridge_testkit::fuzz::mutate::{self, Kind, Mutator};
 
 use crate::bridge::{operator_message, text_update};
 use crate::helpers::{spawn_app_with, wait_for, Bridge, Db, TestApp};
-
-#[path = "../fuzz/mutate.rs"]
-mod mutate;
-#[path = "../fuzz/properties.rs"]
-#[allow(dead_code)]
-mod properties;
-
-use mutate::{Kind, Mutator};
 
 /// Bodies posted to each webhook (`HOSTILE_BODIES` changes it, for a quick look or a long run).
 const BODIES_PER_WEBHOOK: usize = 50_000;

@@ -1,6 +1,10 @@
 //! One integration-test binary: the real service, real databases, fakes of the outside APIs
 //! on loopback.
 
+// The fakes, the test database and the service process live in testkit/ (shared with the
+// benchmarks); named here so the tests reach them as `crate::fake_mg` and the like.
+use mgbridge_testkit::{database, fake_crm, fake_mg, fake_telegram, service_process};
+
 mod activity;
 mod bridge;
 mod browser;
@@ -8,11 +12,7 @@ mod channels;
 mod connect;
 mod conversation;
 mod crash;
-mod database;
 mod fairness;
-mod fake_crm;
-mod fake_mg;
-mod fake_telegram;
 mod fault_proxy;
 mod faults_db;
 mod faults_peers;
@@ -30,7 +30,6 @@ mod queue;
 mod recovery;
 mod retention;
 mod service;
-mod service_process;
 mod simple_connection;
 mod ssrf;
 mod telegram_client;

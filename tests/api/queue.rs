@@ -223,4 +223,19 @@ on_both_databases!(
     a_large_batch_is_stored_whole_and_deduped,
     a_lane_runs_one_job_at_a_time_in_order,
     a_dead_owners_leases_run_out,
+    queue_depth_is_counted_per_direction,
 );
+
+/// `/metrics` reads the depth per direction from the stored job kinds.
+async fn queue_depth_is_counted_per_direction(db: Db) {
+    let (_app, store, account) = store_with_account(db).await;
+    let mut jobs = vec![job(&account, "tg:c:1", None)];
+    for n in 0..2 {
+        let mut reply = job(&account, &format!("mg:1:{n}"), None);
+        reply.direction = Direction::ToMessenger;
+        jobs.push(reply);
+    }
+    store.enqueue_jobs(&jobs).await.unwrap();
+    let stats = store.queue_stats().await.unwrap();
+    assert_eq!(stats.queued, [1, 2], "to MG, to the messenger");
+}

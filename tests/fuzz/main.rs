@@ -1,12 +1,10 @@
 //! Bounded fuzzing of every parser at the edge, in the normal test suite: seeded mutations of
-//! the samples in `tests/fuzz_corpus/`, each checked against the promises in `properties.rs`.
+//! the samples in `tests/fuzz_corpus/`, each checked against the promises in
+//! `testkit/src/fuzz/properties.rs`.
 //! Each target runs `ITERATIONS` inputs or `BUDGET_SECONDS`, whichever ends first;
 //! `FUZZ_ITERATIONS`, `FUZZ_SECONDS` and `FUZZ_SEED` change them (a failure prints the seed
 //! and the input to replay). The
 //! coverage-guided run of the same properties is `fuzz/` (see its README).
-
-mod mutate;
-mod properties;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,7 +13,8 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::Value;
 
-use mutate::{Kind, Mutator};
+use mgbridge_testkit::fuzz::mutate::{self, Kind, Mutator};
+use mgbridge_testkit::fuzz::properties;
 
 const ITERATIONS: u64 = 20_000;
 const BUDGET_SECONDS: u64 = 4;

@@ -1,8 +1,12 @@
 //! A database made for one test (or one benchmark service): a SQLite file in a temporary
-//! folder, or a new Postgres database, dropped when this value is. Shared with the benchmarks
-//! (`benches/bridge.rs` includes this file with `#[path]`).
+//! folder, or a new Postgres database, dropped when this value is. Shared by the tests and the
+//! benchmarks.
 
 use sqlx::Connection;
+
+/// Where the tests' Postgres server is (its admin URL); set by `.ci/run` (and for
+/// `scripts/test` when Postgres is reachable).
+pub const POSTGRES_ENV: &str = "MGBRIDGE_TEST_POSTGRES_URL";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -17,6 +21,21 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A fresh database for one test: Postgres through `MGBRIDGE_TEST_POSTGRES_URL`.
+    pub async fn new(db: Db) -> Self {
+        let admin = match db {
+            Db::Sqlite => String::new(),
+            Db::Postgres => std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+                panic!(
+                    "{POSTGRES_ENV} is not set, so this Postgres test cannot run. \
+                     Run `scripts/test` (it skips Postgres tests, saying so, when no server \
+                     is configured) or set {POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres"
+                )
+            }),
+        };
+        Self::create(db, &admin, "mgbridge_test").await
+    }
+
     /// A fresh database; on Postgres, `{prefix}_{uuid}` created through `postgres_admin`.
     pub async fn create(db: Db, postgres_admin: &str, prefix: &str) -> Self {
         match db {

@@ -1,8 +1,7 @@
 //! The service as a real child process (`target/.../mgbridge`), for what an in-process
 //! `TestApp` cannot show: being killed with SIGKILL and restarted (the crash test), and resident
-//! memory (the benchmarks, which include this file with `#[path]`). Configured like an operator
-//! would: environment variables only. `MGBRIDGE_BENCH_BIN`, when set, names another binary to
-//! run instead (the benchmarks use it to measure an older build; it applies to tests too).
+//! memory (the benchmarks). Configured like an operator would: environment variables only.
+//! Which binary runs: [`service_binary!`](crate::service_binary).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -13,8 +12,27 @@ use std::time::{Duration, Instant};
 /// stored.
 pub const ENCRYPTION_KEY: &str = "cd0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
 
+/// The service binary to run, for the calling test or bench crate: `MGBRIDGE_BENCH_BIN` when
+/// set (the benchmarks use it to measure an older build; it applies to tests too), else the
+/// `mgbridge` binary cargo built. A macro because only the main crate's integration tests and
+/// benches know that path (`env!("CARGO_BIN_EXE_mgbridge")` at their compile time).
+#[macro_export]
+macro_rules! service_binary {
+    () => {
+        $crate::service_process::binary_or_override(env!("CARGO_BIN_EXE_mgbridge"))
+    };
+}
+
+/// `MGBRIDGE_BENCH_BIN`, or `built` (what [`service_binary!`](crate::service_binary) passes).
+pub fn binary_or_override(built: &str) -> PathBuf {
+    std::env::var_os("MGBRIDGE_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(built))
+}
+
 pub struct ServiceProcess {
     child: Child,
+    binary: PathBuf,
     pub address: String,
     env: Vec<(String, String)>,
     log: PathBuf,
@@ -48,17 +66,19 @@ pub fn service_env(database_url: &str, telegram_api_url: &str) -> Vec<(String, S
 }
 
 impl ServiceProcess {
-    /// Starts the binary on a free port and waits until `/health/ready` answers.
-    pub async fn start(mut env: Vec<(String, String)>, log: PathBuf) -> Self {
+    /// Starts `binary` (from [`service_binary!`](crate::service_binary)) on a free port and
+    /// waits until `/health/ready` answers.
+    pub async fn start(binary: PathBuf, mut env: Vec<(String, String)>, log: PathBuf) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         env.push(("MGBRIDGE__SERVER__BIND".into(), format!("127.0.0.1:{port}")));
-        let child = spawn(&env, &log);
+        let child = spawn(&binary, &env, &log);
         let mut service = Self {
             child,
+            binary,
             address: format!("http://127.0.0.1:{port}"),
             env,
             log,
@@ -75,7 +95,7 @@ impl ServiceProcess {
 
     /// Starts the same binary again with the same settings and port.
     pub async fn restart(&mut self) {
-        self.child = spawn(&self.env, &self.log);
+        self.child = spawn(&self.binary, &self.env, &self.log);
         self.wait_ready().await;
     }
 
@@ -84,7 +104,6 @@ impl ServiceProcess {
     }
 
     /// Resident memory now, and its peak so far (VmRSS, VmHWM), in KiB.
-    #[allow(dead_code)] // used by benches/bridge.rs
     pub fn memory_kib(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
         let field = |name: &str| {
@@ -138,17 +157,12 @@ impl Drop for ServiceProcess {
     }
 }
 
-fn spawn(env: &[(String, String)], log: &PathBuf) -> Child {
+fn spawn(binary: &std::path::Path, env: &[(String, String)], log: &PathBuf) -> Child {
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    // A benchmark may run another build (`MGBRIDGE_BENCH_BIN=/path/to/mgbridge`, to compare
-    // two versions side by side); otherwise the binary cargo built with this crate.
-    let binary = std::env::var_os("MGBRIDGE_BENCH_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mgbridge")));
     // Through pipes, copied to the log by this process: a pipe is not subject to the child's
     // file-size limit, so its log survives the fault tests' `prlimit --fsize`.
     let mut child = Command::new(binary)

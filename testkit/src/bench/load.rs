@@ -2,9 +2,6 @@
 //! go, and a generator that posts a list of them over keep-alive connections, each connection
 //! sending its next request as soon as it has read the previous answer.
 
-// Each bench that includes this file uses part of it.
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,9 +1,6 @@
-//! CPU time read from `/proc` for the service benchmarks (`bridge.rs`, `fair/`): a process's
+//! CPU time read from `/proc` for the service benchmarks (`bridge/`, `fair/`): a process's
 //! utime + stime, the whole machine's busy time, the Postgres server's processes and the kernel
 //! threads, and a line describing the machine.
-
-// Each bench that includes this file uses part of it.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 

@@ -1,10 +1,6 @@
-//! What the service benchmarks (`bridge.rs`, `fair/`) share around the service: knobs from
+//! What the service benchmarks (`bridge/`, `fair/`) share around the service: knobs from
 //! the environment, the databases to run on, the service's environment, a look into its job
-//! table, and number formatting. Needs the including crate to have `mod database` and
-//! `mod service_process` (the tests' files, included with `#[path]`).
-
-// Each bench that includes this file uses part of it.
-#![allow(dead_code)]
+//! table, and number formatting.
 
 use std::collections::HashMap;
 use std::time::Duration;
