@@ -20,6 +20,7 @@ COPY src src
 COPY benches benches
 COPY migrations migrations
 COPY templates templates
+COPY locales locales
 COPY static static
 COPY config config
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin mgbridge

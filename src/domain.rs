@@ -70,6 +70,17 @@ pub enum ApiKeyError {
     BadCharacters,
 }
 
+impl ApiKeyError {
+    /// What the merchant reads, in their language.
+    pub fn text(&self) -> crate::i18n::Text {
+        crate::i18n::Text::new(match self {
+            Self::Empty => "error-api-key-empty",
+            Self::TooLong => "error-api-key-too-long",
+            Self::BadCharacters => "error-api-key-characters",
+        })
+    }
+}
+
 impl ApiKey {
     pub fn parse(text: &str) -> Result<Self, ApiKeyError> {
         let text = text.trim();

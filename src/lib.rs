@@ -24,7 +24,8 @@
 //!   channels, the queue (`store::queue` explains ordering, fairness and replicas), sent parts.
 //!
 //! Beside them: [`config`] (layered settings), [`crypto`] (secrets at rest), [`domain`]
-//! (types parsed at the edge), [`telemetry`] (logs).
+//! (types parsed at the edge), [`i18n`] (the languages merchants and customers read),
+//! [`telemetry`] (logs).
 
 pub mod app;
 pub mod bridge;
@@ -34,6 +35,7 @@ pub mod crm;
 pub mod crypto;
 pub mod domain;
 mod http;
+pub mod i18n;
 pub mod messenger;
 pub mod mg;
 pub mod store;

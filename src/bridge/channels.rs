@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::mg_access::{MgAccess, MgAccessError};
 use crate::domain::MessengerKind;
+use crate::i18n::Text;
 use crate::messenger::{LinkError, Messengers};
 use crate::mg::{
     ActivateChannelRequest, ChannelSettings, MgChannelId, MgError, UpdateChannelRequest,
@@ -59,9 +60,9 @@ impl AccountLocks {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AddBotError {
-    /// Not a token of this messenger; the message says why.
+    /// Not a token of this messenger; the text says why.
     #[error("{0}")]
-    Token(String),
+    Token(Text),
     #[error("The module is switched off or frozen in the CRM. Switch it on in the CRM's Marketplace, then add the bot.")]
     AccountDisabled,
     #[error("The chat gateway no longer accepts this account's token. Connect the CRM again, then add the bot.")]
@@ -94,6 +95,55 @@ pub enum RemoveBotError {
     MgRefused(String),
     #[error("Something went wrong on our side. Try again in a few minutes.")]
     Internal(#[source] anyhow::Error),
+}
+
+impl AddBotError {
+    /// What the merchant reads, in their language (`Display` is the English, for logs).
+    pub fn text(&self) -> Text {
+        match self {
+            Self::Token(text) => text.clone(),
+            Self::AccountDisabled => Text::new("error-bot-account-disabled"),
+            Self::NeedsReconnect => Text::new("error-bot-needs-reconnect"),
+            Self::TokenRejected(kind) => Text::new("error-bot-token-rejected")
+                .arg("messenger", kind.display_name())
+                .text("hint", token_hint(*kind)),
+            Self::MessengerUnreachable(kind, reason) => {
+                Text::new("error-bot-messenger-unreachable")
+                    .arg("messenger", kind.display_name())
+                    .arg("reason", reason)
+            }
+            Self::MessengerRefused(kind, reason) => Text::new("error-bot-messenger-refused")
+                .arg("messenger", kind.display_name())
+                .arg("reason", reason),
+            Self::TakenByAnotherAccount(bot) => Text::new("error-bot-taken").arg("bot", bot),
+            Self::MgRefused(reason) => Text::new("error-bot-mg-refused").arg("reason", reason),
+            Self::MgUnreachable(reason) => {
+                Text::new("error-bot-mg-unreachable").arg("reason", reason)
+            }
+            Self::Internal(_) => Text::new("error-internal"),
+        }
+    }
+}
+
+/// Where a merchant gets a bot's token again (`MessengerKind::token_hint`, translated).
+fn token_hint(kind: MessengerKind) -> Text {
+    Text::new(match kind {
+        MessengerKind::Telegram => "error-bot-token-hint-telegram",
+    })
+}
+
+impl RemoveBotError {
+    /// What the merchant reads, in their language (`Display` is the English, for logs).
+    pub fn text(&self) -> Text {
+        match self {
+            Self::NeedsReconnect => Text::new("error-remove-needs-reconnect"),
+            Self::MgUnreachable(reason) => {
+                Text::new("error-remove-mg-unreachable").arg("reason", reason)
+            }
+            Self::MgRefused(reason) => Text::new("error-remove-mg-refused").arg("reason", reason),
+            Self::Internal(_) => Text::new("error-internal"),
+        }
+    }
 }
 
 impl From<crate::store::StoreError> for AddBotError {

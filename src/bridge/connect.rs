@@ -8,6 +8,7 @@ use crate::crm::{
     ModuleActions, ModuleIntegrations,
 };
 use crate::domain::{ApiKey, ApiKeyError, ClientId, CrmUrl, MgToken};
+use crate::i18n::{Lang, Text};
 use crate::store::{ConnectedAccount, Store};
 
 /// Scopes a key needs (mg-transport-core `DefaultScopes`).
@@ -74,11 +75,11 @@ impl ModuleIdentity {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("The CRM address is not valid: {0}.")]
-    InvalidUrl(String),
+    InvalidUrl(Text),
     #[error("{0} is not a CRM address this module may connect to. Enter your CRM's own address, like https://yourshop.retailcrm.ru.")]
     HostNotAllowed(String),
-    #[error("{0}. This module only connects to CRMs on the public internet.")]
-    BlockedAddress(String),
+    #[error("{}. This module only connects to CRMs on the public internet.", capitalise(&.0.to_string()))]
+    BlockedAddress(GuardError),
     #[error("{0}")]
     ApiKey(#[from] ApiKeyError),
     #[error("Could not reach the CRM at {url} ({reason}). Check the address and try again.")]
@@ -95,8 +96,9 @@ pub enum ConnectError {
     NoApiV5(Vec<String>),
     #[error("The CRM refused to activate the module for lack of funds: {0}. Top up the CRM account's balance, then connect again.")]
     PaymentRequired(String),
+    /// The text says why (`chats-*` messages).
     #[error("The CRM did not register the module's chat transport ({0}). Check that chats are enabled in the CRM's settings, then connect again.")]
-    ChatsNotEnabled(String),
+    ChatsNotEnabled(Text),
     #[error("The CRM answered with an error ({0}). Try again in a few minutes.")]
     CrmError(String),
     #[error("Something went wrong on our side. Try again in a few minutes.")]
@@ -113,6 +115,50 @@ impl From<AddressError> for ConnectError {
 }
 
 impl ConnectError {
+    /// What the merchant reads, in their language (`Display` is the English, for logs).
+    pub fn text(&self) -> Text {
+        match self {
+            Self::InvalidUrl(reason) => {
+                Text::new("error-connect-invalid-url").text("reason", reason.clone())
+            }
+            Self::HostNotAllowed(host) => {
+                Text::new("error-connect-host-not-allowed").arg("host", host)
+            }
+            Self::BlockedAddress(GuardError::Forbidden { host, ip, class }) => {
+                Text::new("error-connect-blocked")
+                    .arg("host", host)
+                    .arg("ip", ip.to_string())
+                    .arg("class", *class)
+                    .sentence()
+            }
+            Self::BlockedAddress(GuardError::Unresolvable { host }) => {
+                Text::new("error-connect-unresolvable").arg("host", host)
+            }
+            Self::ApiKey(e) => e.text(),
+            Self::Unreachable { url, reason } => Text::new("error-connect-unreachable")
+                .arg("url", url)
+                .arg("reason", reason),
+            Self::NotACrm(url) => Text::new("error-connect-not-a-crm").arg("url", url),
+            Self::WrongKey => Text::new("error-connect-wrong-key"),
+            Self::MissingScopes(scopes) => {
+                Text::new("error-connect-missing-scopes").arg("scopes", scopes.join(", "))
+            }
+            Self::NoApiV5(versions) if versions.is_empty() => Text::new("error-connect-no-api-v5")
+                .text("versions", Text::new("error-connect-no-versions")),
+            Self::NoApiV5(versions) => {
+                Text::new("error-connect-no-api-v5").arg("versions", versions.join(", "))
+            }
+            Self::PaymentRequired(message) => {
+                Text::new("error-connect-payment").arg("message", message)
+            }
+            Self::ChatsNotEnabled(reason) => {
+                Text::new("error-connect-chats").text("reason", reason.clone())
+            }
+            Self::CrmError(reason) => Text::new("error-connect-crm").arg("reason", reason),
+            Self::Internal(_) => Text::new("error-internal"),
+        }
+    }
+
     /// Failures that come from what the merchant typed, rather than from the CRM or from us.
     pub fn is_input_error(&self) -> bool {
         matches!(
@@ -131,7 +177,13 @@ impl Connector {
     /// Runs the whole flow and returns the account's clientId (new, or the existing one when
     /// this CRM was connected before).
     #[tracing::instrument(skip_all)]
-    pub async fn connect(&self, crm_url: &str, api_key: &str) -> Result<ClientId, ConnectError> {
+    /// `language`: the page's the merchant connected from; the account's cards use it.
+    pub async fn connect(
+        &self,
+        crm_url: &str,
+        api_key: &str,
+        language: Lang,
+    ) -> Result<ClientId, ConnectError> {
         let crm = self.policy.parse(crm_url)?;
         let key = ApiKey::parse(api_key)?;
         tracing::info!(crm = %crm, "connecting a CRM account");
@@ -172,15 +224,13 @@ impl Connector {
         let MgTransportInfo {
             endpoint_url,
             token,
-        } = info.ok_or_else(|| {
-            ConnectError::ChatsNotEnabled("its answer has no MessageGateway endpoint".into())
-        })?;
+        } = info.ok_or_else(|| ConnectError::ChatsNotEnabled(Text::new("chats-no-endpoint")))?;
         let endpoint = parse_mg_endpoint(&endpoint_url)?;
         self.check_mg_endpoint(&endpoint).await?;
         if token.trim().is_empty() {
-            return Err(ConnectError::ChatsNotEnabled(
-                "its answer has an empty MessageGateway token".into(),
-            ));
+            return Err(ConnectError::ChatsNotEnabled(Text::new(
+                "chats-empty-token",
+            )));
         }
 
         self.store
@@ -190,6 +240,7 @@ impl Connector {
                 api_key: &key,
                 mg_endpoint_url: &endpoint,
                 mg_token: &MgToken::new(token),
+                language,
             })
             .await
             .map_err(|e| ConnectError::Internal(e.into()))?;
@@ -204,9 +255,8 @@ impl Connector {
         if self.policy.allow_private_networks {
             return Ok(());
         }
-        let url = url::Url::parse(endpoint).map_err(|_| {
-            ConnectError::ChatsNotEnabled("its answer has no usable MessageGateway endpoint".into())
-        })?;
+        let url = url::Url::parse(endpoint)
+            .map_err(|_| ConnectError::ChatsNotEnabled(Text::new("chats-unusable-endpoint")))?;
         check_public_url(&url).await
     }
 
@@ -214,13 +264,16 @@ impl Connector {
         if self.policy.allow_private_networks {
             return Ok(());
         }
-        let url =
-            url::Url::parse(crm.as_str()).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        let url = url::Url::parse(crm.as_str()).map_err(|e| {
+            ConnectError::InvalidUrl(
+                Text::new("address-unreadable")
+                    .arg("address", crm.as_str())
+                    .arg("error", e.to_string()),
+            )
+        })?;
         match guard::check_url(&url).await {
             Ok(_) => Ok(()),
-            Err(e @ GuardError::Forbidden { .. }) => {
-                Err(ConnectError::BlockedAddress(capitalise(&e.to_string())))
-            }
+            Err(e @ GuardError::Forbidden { .. }) => Err(ConnectError::BlockedAddress(e)),
             Err(GuardError::Unresolvable { .. }) => Err(ConnectError::Unreachable {
                 url: crm.to_string(),
                 reason: "the name does not resolve".into(),
@@ -291,7 +344,9 @@ fn from_edit_error(crm: &CrmUrl, e: CrmError) -> ConnectError {
         CrmError::Api { message, .. } if message.contains("apiKey") => ConnectError::WrongKey,
         CrmError::Api {
             message, details, ..
-        } => ConnectError::ChatsNotEnabled(join_message(&message, &details)),
+        } => ConnectError::ChatsNotEnabled(
+            Text::new("chats-crm-said").arg("message", join_message(&message, &details)),
+        ),
         other => from_credentials_error(crm, other),
     }
 }
@@ -308,12 +363,12 @@ fn join_message(message: &str, details: &[String]) -> String {
 async fn check_public_url(url: &url::Url) -> Result<(), ConnectError> {
     match guard::check_url(url).await {
         Ok(_) => Ok(()),
-        Err(e @ GuardError::Forbidden { .. }) => Err(ConnectError::ChatsNotEnabled(format!(
-            "its MessageGateway endpoint is not on the public internet: {e}"
-        ))),
-        Err(GuardError::Unresolvable { .. }) => Err(ConnectError::ChatsNotEnabled(
-            "its MessageGateway endpoint does not resolve".into(),
+        Err(e @ GuardError::Forbidden { .. }) => Err(ConnectError::ChatsNotEnabled(
+            Text::new("chats-endpoint-not-public").arg("reason", e.to_string()),
         )),
+        Err(GuardError::Unresolvable { .. }) => Err(ConnectError::ChatsNotEnabled(Text::new(
+            "chats-endpoint-unresolvable",
+        ))),
     }
 }
 
@@ -322,9 +377,9 @@ fn parse_mg_endpoint(raw: &str) -> Result<String, ConnectError> {
         Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {
             Ok(url.as_str().trim_end_matches('/').to_owned())
         }
-        _ => Err(ConnectError::ChatsNotEnabled(
-            "its answer has no usable MessageGateway endpoint".into(),
-        )),
+        _ => Err(ConnectError::ChatsNotEnabled(Text::new(
+            "chats-unusable-endpoint",
+        ))),
     }
 }
 

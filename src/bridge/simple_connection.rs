@@ -62,6 +62,16 @@ pub enum RegisterError {
     InvalidJson,
 }
 
+impl RegisterError {
+    /// What the CRM shows the merchant, in their language.
+    pub fn text(&self) -> crate::i18n::Text {
+        crate::i18n::Text::new(match self {
+            Self::NoData => "error-register-no-data",
+            Self::InvalidJson => "error-register-invalid-json",
+        })
+    }
+}
+
 impl RegisterRequest {
     pub fn parse(field: &str) -> Result<Self, RegisterError> {
         if field.trim().is_empty() {

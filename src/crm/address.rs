@@ -6,12 +6,14 @@ use url::{Host, Url};
 
 use crate::config::CrmSettings;
 use crate::domain::CrmUrl;
+use crate::i18n::Text;
 
 /// Why a typed CRM address was refused before any request was made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
+    /// The text says why, for the merchant (`address-*` messages).
     #[error("not a valid URL: {0}")]
-    Invalid(String),
+    Invalid(Text),
     #[error("host {0} is not an allowed CRM domain")]
     HostNotAllowed(String),
 }
@@ -52,52 +54,44 @@ impl CrmPolicy {
     pub fn parse(&self, raw: &str) -> Result<CrmUrl, AddressError> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err(AddressError::Invalid(
-                "enter the address of your CRM, like https://yourshop.retailcrm.ru".into(),
-            ));
+            return Err(AddressError::Invalid(Text::new("address-empty")));
         }
         let with_scheme = if raw.contains("://") {
             raw.to_owned()
         } else {
             format!("https://{raw}")
         };
-        let url = Url::parse(&with_scheme)
-            .map_err(|e| AddressError::Invalid(format!("{raw} cannot be read as a URL ({e})")))?;
+        let url = Url::parse(&with_scheme).map_err(|e| {
+            AddressError::Invalid(
+                Text::new("address-unreadable")
+                    .arg("address", raw)
+                    .arg("error", e.to_string()),
+            )
+        })?;
         match url.scheme() {
             "https" => {}
             "http" if self.allow_http => {}
-            "http" => {
-                return Err(AddressError::Invalid(
-                    "the CRM is reached over https only; write https://".into(),
-                ))
-            }
+            "http" => return Err(AddressError::Invalid(Text::new("address-https-only"))),
             other => {
-                return Err(AddressError::Invalid(format!(
-                    "{other}:// is not a web address; write https://"
-                )))
+                return Err(AddressError::Invalid(
+                    Text::new("address-not-web").arg("scheme", other),
+                ))
             }
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(AddressError::Invalid(
-                "the address must not contain a user name or password".into(),
-            ));
+            return Err(AddressError::Invalid(Text::new("address-user-info")));
         }
         if url.port().is_some() && !self.allow_http {
-            return Err(AddressError::Invalid(
-                "the address must not contain a port".into(),
-            ));
+            return Err(AddressError::Invalid(Text::new("address-port")));
         }
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err(AddressError::Invalid(
-                "enter only the CRM's address, without a path (like https://yourshop.retailcrm.ru)"
-                    .into(),
-            ));
+            return Err(AddressError::Invalid(Text::new("address-path")));
         }
         let host = match url.host() {
             Some(Host::Domain(d)) => d.to_owned(),
             Some(Host::Ipv4(ip)) => ip.to_string(),
             Some(Host::Ipv6(ip)) => format!("[{ip}]"),
-            None => return Err(AddressError::Invalid("the address has no host".into())),
+            None => return Err(AddressError::Invalid(Text::new("address-no-host"))),
         };
         if !self.host_allowed(&host) {
             return Err(AddressError::HostNotAllowed(host));

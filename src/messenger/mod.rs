@@ -33,9 +33,9 @@ pub struct BotIdentity {
 /// Why a messenger would not take a bot's token or webhook.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
-    /// What the merchant pasted is not a token of this messenger (the message says why).
+    /// What the merchant pasted is not a token of this messenger (the text says why).
     #[error("{0}")]
-    BadToken(String),
+    BadToken(crate::i18n::Text),
     /// The messenger does not know the token (revoked, or mistyped).
     #[error("the token was rejected")]
     Rejected,
@@ -82,11 +82,15 @@ impl Messengers {
     }
 
     /// A token as the merchant pasted it, in the messenger's form; else why it is not one.
-    pub fn parse_token(&self, kind: MessengerKind, raw: &str) -> Result<SecretString, String> {
+    pub fn parse_token(
+        &self,
+        kind: MessengerKind,
+        raw: &str,
+    ) -> Result<SecretString, crate::i18n::Text> {
         match kind {
             MessengerKind::Telegram => telegram::BotToken::parse(raw)
                 .map(|t| t.expose().to_owned().into())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| e.text()),
         }
     }
 

@@ -7,6 +7,7 @@ use sqlx::Row;
 use super::{now_unix, Store, StoreError};
 use crate::crypto::fingerprint;
 use crate::domain::{AccountId, Activity, ApiKey, ClientId, CrmUrl, MgToken};
+use crate::i18n::Lang;
 
 const CLIENT_ID: &str = "account.client_id";
 const API_KEY: &str = "account.api_key";
@@ -24,6 +25,8 @@ pub struct Account {
     pub activity: Activity,
     /// MG refused the token and the CRM gave no working one: connect again.
     pub needs_reconnect: bool,
+    /// The language of the cards sent to the account's customers.
+    pub language: Lang,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -36,10 +39,12 @@ pub struct ConnectedAccount<'a> {
     pub api_key: &'a ApiKey,
     pub mg_endpoint_url: &'a str,
     pub mg_token: &'a MgToken,
+    /// The language of the page the merchant connected from.
+    pub language: Lang,
 }
 
 const ACCOUNT_COLUMNS: &str = "account_id, client_id_enc, crm_url, api_key_enc, mg_endpoint_url, \
-     mg_token_enc, active, frozen, needs_reconnect, created_at, updated_at";
+     mg_token_enc, active, frozen, needs_reconnect, language, created_at, updated_at";
 
 // Spans name only what is not secret (`skip_all`, then the fields by hand): the clientId, the
 // API key and the MG token never enter one.
@@ -103,13 +108,13 @@ impl Store {
         let now = now_unix();
         let id: String = sqlx::query_scalar(
             "INSERT INTO account (account_id, client_id_hash, client_id_enc, crm_url, api_key_enc, \
-                 mg_endpoint_url, mg_token_enc, active, frozen, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, $8, $8) \
+                 mg_endpoint_url, mg_token_enc, active, frozen, language, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, $9, $8, $8) \
              ON CONFLICT (crm_url) DO UPDATE SET \
                  client_id_hash = excluded.client_id_hash, client_id_enc = excluded.client_id_enc, \
                  api_key_enc = excluded.api_key_enc, mg_endpoint_url = excluded.mg_endpoint_url, \
                  mg_token_enc = excluded.mg_token_enc, active = 1, frozen = 0, needs_reconnect = 0, \
-                 updated_at = excluded.updated_at \
+                 language = excluded.language, updated_at = excluded.updated_at \
              RETURNING account_id",
         )
         .bind(AccountId::generate().as_str())
@@ -120,6 +125,7 @@ impl Store {
         .bind(account.mg_endpoint_url)
         .bind(self.cipher.seal(MG_TOKEN, account.mg_token.expose()))
         .bind(now)
+        .bind(account.language.code())
         .fetch_one(&self.pool)
         .await?;
         Ok(AccountId::from_stored(id))
@@ -212,6 +218,7 @@ impl Store {
                 freeze: row.try_get::<i64, _>("frozen")? != 0,
             },
             needs_reconnect: row.try_get::<i64, _>("needs_reconnect")? != 0,
+            language: Lang::from_tag(&row.try_get::<String, _>("language")?).unwrap_or_default(),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
 use crate::bridge::connect::ConnectError;
+use crate::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "connect.html")]
 struct ConnectPage<'a> {
+    lang: Lang,
     module_name: &'a str,
     csrf_token: String,
     crm_url: &'a str,
@@ -49,17 +51,25 @@ struct ConnectForm {
 
 async fn show_connect_form(
     State(state): State<AppState>,
+    lang: Lang,
     token: CsrfToken,
     query: Result<Query<ConnectQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let account = query.map(|Query(q)| q.account).unwrap_or_default();
-    let page = connect_page(&state, &token, account.trim().trim_end_matches('/'), None)?;
+    let page = connect_page(
+        &state,
+        lang,
+        &token,
+        account.trim().trim_end_matches('/'),
+        None,
+    )?;
     Ok((token, render(StatusCode::OK, &page)).into_response())
 }
 
 #[tracing::instrument(skip_all)]
 async fn submit_connect_form(
     State(state): State<AppState>,
+    lang: Lang,
     token: CsrfToken,
     form: Result<Form<ConnectForm>, FormRejection>,
 ) -> Result<Response, PageError> {
@@ -68,7 +78,11 @@ async fn submit_connect_form(
         tracing::warn!("connect form refused: CSRF token missing or wrong");
         return Err(PageError::Csrf);
     }
-    match state.connector.connect(&form.crm_url, &form.api_key).await {
+    match state
+        .connector
+        .connect(&form.crm_url, &form.api_key, lang)
+        .await
+    {
         Ok(client_id) => {
             Ok(Redirect::to(&format!("/settings/{}", client_id.as_str())).into_response())
         }
@@ -76,7 +90,13 @@ async fn submit_connect_form(
         Err(error) => {
             tracing::info!(reason = %error, "connect refused");
             let status = refusal_status(error.is_input_error());
-            let page = connect_page(&state, &token, form.crm_url.trim(), Some(error.to_string()))?;
+            let page = connect_page(
+                &state,
+                lang,
+                &token,
+                form.crm_url.trim(),
+                Some(lang.text(&error.text())),
+            )?;
             Ok((token, render(status, &page)).into_response())
         }
     }
@@ -84,12 +104,14 @@ async fn submit_connect_form(
 
 fn connect_page<'a>(
     state: &'a AppState,
+    lang: Lang,
     token: &CsrfToken,
     crm_url: &'a str,
     error: Option<String>,
 ) -> Result<ConnectPage<'a>, PageError> {
     let csrf = form_token(token)?;
     Ok(ConnectPage {
+        lang,
         module_name: &state.module_name,
         csrf_token: csrf,
         crm_url,

@@ -4,7 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::pages::{render, MessagePage};
+use super::pages::{message_page, MessageText, PRODUCT};
+use crate::i18n::{Lang, Text};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
@@ -39,22 +40,24 @@ impl PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (heading, message) = match &self {
-            Self::NotFound => ("Page not found", "There is nothing at this address. If you followed a link from your CRM, connect the CRM again.".to_owned()),
-            Self::Csrf => ("Form expired", "This form expired or was sent from another site. Open the page again and resubmit.".to_owned()),
-            Self::BadRequest(reason) => ("Bad request", reason.clone()),
+            Self::NotFound => ("page-not-found", "page-not-found-reconnect"),
+            Self::Csrf => ("page-form-expired", "page-form-expired-text"),
+            Self::BadRequest(reason) => {
+                tracing::info!(%reason, "request refused");
+                ("page-bad-request", "page-bad-request-text")
+            }
             Self::Internal(e) => {
                 tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "request failed");
-                ("Something went wrong", "Something went wrong on our side. Try again in a few minutes.".to_owned())
+                ("page-internal", "page-internal-text")
             }
         };
-        // The module name is not at hand here; pages that fail use the product name.
-        render(
-            self.status(),
-            &MessagePage {
-                module_name: "mgbridge",
-                heading,
-                message: &message,
-            },
-        )
+        let text = MessageText {
+            heading,
+            message: Text::new(message),
+        };
+        // English here; `lang::remember` puts it in the page's language.
+        let mut response = message_page(Lang::En, PRODUCT, self.status(), &text);
+        response.extensions_mut().insert(text);
+        response
     }
 }

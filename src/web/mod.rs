@@ -8,6 +8,7 @@ mod connect;
 mod directory;
 mod error;
 mod health;
+mod lang;
 mod pages;
 mod settings;
 mod simple_connection;
@@ -121,16 +122,21 @@ pub fn router(state: AppState, request_timeout: Duration, webhook_concurrency: u
             ),
         ));
 
-    Router::new()
+    // The pages, in the merchant's language (`lang`); the unknown address is a page too.
+    let pages = Router::new()
         .merge(connect::router())
-        .merge(simple_connection::router(state.simple_connection.is_some()))
         .merge(settings::router())
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(lang::remember));
+
+    Router::new()
+        .merge(pages)
+        .merge(simple_connection::router(state.simple_connection.is_some()))
         .merge(activity::router())
         .merge(health::router())
         .merge(webhooks::router(webhook_concurrency))
         .merge(avatar::router())
         .merge(pages::assets_router())
-        .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BODY))
         .layer(layers)
         .with_state(state)

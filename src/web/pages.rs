@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::AppState;
+use crate::i18n::{Lang, Text};
 
 /// Renders a template, or answers an opaque 500 (and logs why) if rendering fails.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
@@ -37,24 +38,54 @@ pub fn refusal_status(input_error: bool) -> StatusCode {
     }
 }
 
+/// Error pages, where the module name is not at hand, show the product name.
+pub const PRODUCT: &str = "mgbridge";
+
 /// A page that only says something (errors, not found).
 #[derive(Template)]
 #[template(path = "message.html")]
-pub struct MessagePage<'a> {
-    pub module_name: &'a str,
-    pub heading: &'a str,
-    pub message: &'a str,
+struct MessagePage<'a> {
+    lang: Lang,
+    module_name: &'a str,
+    heading: String,
+    message: String,
 }
 
-pub async fn not_found(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+/// What a message page says, before it is put in the page's language. Error responses carry
+/// it so `lang::remember` can show them in the page's language.
+#[derive(Debug, Clone)]
+pub struct MessageText {
+    pub heading: &'static str,
+    pub message: Text,
+}
+
+/// A page that only says something.
+pub fn message_page(
+    lang: Lang,
+    module_name: &str,
+    status: StatusCode,
+    text: &MessageText,
+) -> Response {
     render(
-        StatusCode::NOT_FOUND,
+        status,
         &MessagePage {
-            module_name: &state.module_name,
-            heading: "Page not found",
-            message: "There is nothing at this address.",
+            lang,
+            module_name,
+            heading: lang.t(text.heading),
+            message: lang.text(&text.message),
         },
     )
+}
+
+pub async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    lang: Lang,
+) -> Response {
+    let text = MessageText {
+        heading: "page-not-found",
+        message: Text::new("page-not-found-text"),
+    };
+    message_page(lang, &state.module_name, StatusCode::NOT_FOUND, &text)
 }
 
 const LOGO_SVG: &str = include_str!("../../static/logo.svg");

@@ -15,6 +15,7 @@ use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
 use crate::bridge::channels::{AddBotError, RemoveBotError};
 use crate::domain::{ClientId, MessengerKind};
+use crate::i18n::Lang;
 use crate::store::{Account, ChannelId};
 
 pub fn router() -> Router<AppState> {
@@ -30,13 +31,14 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage<'a> {
+    lang: Lang,
     module_name: &'a str,
     client_id: &'a str,
     csrf_token: String,
     crm_url: &'a str,
     enabled: bool,
     needs_reconnect: bool,
-    status: &'static str,
+    status: String,
     mg_endpoint: &'a str,
     connected_at: String,
     bots: Vec<BotRow>,
@@ -76,16 +78,18 @@ async fn account_of(state: &AppState, client_id: &str) -> Result<Account, PageEr
 
 async fn show_settings(
     State(state): State<AppState>,
+    lang: Lang,
     token: CsrfToken,
     Path(client_id): Path<String>,
 ) -> Result<Response, PageError> {
     let account = account_of(&state, &client_id).await?;
-    settings_page(&state, token, &account, StatusCode::OK, None).await
+    settings_page(&state, lang, token, &account, StatusCode::OK, None).await
 }
 
 #[tracing::instrument(skip_all)]
 async fn add_bot(
     State(state): State<AppState>,
+    lang: Lang,
     token: CsrfToken,
     Path(client_id): Path<String>,
     form: Result<Form<AddBotForm>, FormRejection>,
@@ -107,7 +111,15 @@ async fn add_bot(
         Err(error) => {
             tracing::info!(reason = %error, "adding a bot refused");
             let status = refusal_status(error.is_input_error());
-            settings_page(&state, token, &account, status, Some(error.to_string())).await
+            settings_page(
+                &state,
+                lang,
+                token,
+                &account,
+                status,
+                Some(lang.text(&error.text())),
+            )
+            .await
         }
     }
 }
@@ -115,6 +127,7 @@ async fn add_bot(
 #[tracing::instrument(skip_all)]
 async fn remove_bot(
     State(state): State<AppState>,
+    lang: Lang,
     token: CsrfToken,
     Path((client_id, channel_id)): Path<(String, String)>,
     form: Result<Form<CsrfOnlyForm>, FormRejection>,
@@ -139,10 +152,11 @@ async fn remove_bot(
         Err(error) => {
             settings_page(
                 &state,
+                lang,
                 token,
                 &account,
                 StatusCode::BAD_GATEWAY,
-                Some(error.to_string()),
+                Some(lang.text(&error.text())),
             )
             .await
         }
@@ -151,16 +165,17 @@ async fn remove_bot(
 
 async fn settings_page(
     state: &AppState,
+    lang: Lang,
     token: CsrfToken,
     account: &Account,
     status_code: StatusCode,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let status = match (account.activity.active, account.activity.freeze) {
-        (_, true) => "Frozen by the CRM",
-        (false, false) => "Switched off in the CRM",
-        (true, false) => "Active",
-    };
+    let status = lang.t(match (account.activity.active, account.activity.freeze) {
+        (_, true) => "settings-status-frozen",
+        (false, false) => "settings-status-off",
+        (true, false) => "settings-status-active",
+    });
     let bots = state
         .store
         .list_channels(&account.id)
@@ -171,11 +186,12 @@ async fn settings_page(
             username: c.bot_username,
             mg_channel_id: c.mg_channel_id,
             active: c.active,
-            added_at: format_unix(c.created_at),
+            added_at: format_unix(lang, c.created_at),
         })
         .collect();
     let csrf_token = form_token(&token)?;
     let page = SettingsPage {
+        lang,
         module_name: &state.module_name,
         client_id: account.client_id.as_str(),
         csrf_token,
@@ -184,17 +200,17 @@ async fn settings_page(
         needs_reconnect: account.needs_reconnect,
         status,
         mg_endpoint: &account.mg_endpoint_url,
-        connected_at: format_unix(account.created_at),
+        connected_at: format_unix(lang, account.created_at),
         bots,
         error,
     };
     Ok((token, render(status_code, &page)).into_response())
 }
 
-fn format_unix(seconds: i64) -> String {
+fn format_unix(lang: Lang, seconds: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
         .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| lang.t("settings-date-unknown"))
 }

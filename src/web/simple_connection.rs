@@ -6,7 +6,7 @@
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -16,6 +16,7 @@ use serde_json::json;
 use super::AppState;
 use crate::bridge::connect::{ConnectError, REQUIRED_SCOPES};
 use crate::bridge::simple_connection::RegisterRequest;
+use crate::i18n::Lang;
 
 const CONFIG_PATH: &str = "/simple-connection";
 const REGISTER_PATH: &str = "/simple-connection/register";
@@ -55,8 +56,16 @@ fn failure(status: StatusCode, message: &str) -> Response {
 #[tracing::instrument(skip_all)]
 async fn register(
     State(state): State<AppState>,
+    headers: HeaderMap,
     form: Result<Form<RegisterForm>, FormRejection>,
 ) -> Response {
+    // The CRM's server calls: no cookie, no `?lang=`; its Accept-Language if it sends one.
+    let lang = headers
+        .get_all(header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(Lang::from_accept_language)
+        .unwrap_or_default();
     let Some(secret) = state.simple_connection.as_deref() else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -64,7 +73,7 @@ async fn register(
         Ok(Form(form)) => form.register,
         // The body limit of every form post stays.
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return failure(e.status(), "the request body is too large")
+            return failure(e.status(), &lang.t("error-register-too-large"))
         }
         // Like mg-transport-core (gin's `PostForm`): a body that is not a form has no field.
         Err(_) => String::new(),
@@ -74,7 +83,7 @@ async fn register(
         Ok(request) => request,
         Err(e) => {
             tracing::info!(reason = %e, "simple connection refused");
-            return failure(StatusCode::OK, &e.to_string());
+            return failure(StatusCode::OK, &lang.text(&e.text()));
         }
     };
     if !secret.signs(&request.api_key, &request.token) {
@@ -83,7 +92,7 @@ async fn register(
     }
     match state
         .connector
-        .connect(&request.system_url, &request.api_key)
+        .connect(&request.system_url, &request.api_key, lang)
         .await
     {
         Ok(client_id) => Json(json!({
@@ -93,13 +102,13 @@ async fn register(
         .into_response(),
         Err(ConnectError::Internal(e)) => {
             tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "simple connection failed");
-            let message = ConnectError::Internal(e).to_string();
+            let message = lang.text(&ConnectError::Internal(e).text());
             failure(StatusCode::INTERNAL_SERVER_ERROR, &message)
         }
         // The form page's messages, so the CRM can show the merchant what to do.
         Err(error) => {
             tracing::info!(reason = %error, "simple connection refused");
-            failure(StatusCode::OK, &error.to_string())
+            failure(StatusCode::OK, &lang.text(&error.text()))
         }
     }
 }

@@ -25,6 +25,11 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// With more Chromium flags, such as `--accept-lang=ru`.
+    async fn start_with(extra_args: &[&str]) -> Self {
         let chromium = tool("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
 
@@ -47,7 +52,7 @@ impl Browser {
         // Without internet every background fetch would hang or spam; a fresh profile keeps
         // runs independent of each other.
         let profile = tempfile::tempdir().unwrap();
-        let capabilities = json!({
+        let mut capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": [
@@ -65,6 +70,10 @@ impl Browser {
                 ],
             }
         });
+        let args = capabilities["goog:chromeOptions"]["args"]
+            .as_array_mut()
+            .unwrap();
+        args.extend(extra_args.iter().map(|a| json!(a)));
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(serde_json::from_value(capabilities).unwrap())
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -261,5 +270,120 @@ async fn a_merchant_adds_a_bot_and_returns_to_the_crm() {
     );
     screenshot(c, "settings-with-bot").await;
 
+    browser.close().await;
+}
+
+/// The page's `<html lang>`.
+async fn html_lang(client: &Client) -> String {
+    let html = client.find(Locator::Css("html")).await.unwrap();
+    html.attr("lang").await.unwrap().unwrap_or_default()
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    let element = client.find(Locator::Css(css)).await.unwrap();
+    element.text().await.unwrap()
+}
+
+/// What a merchant reads on the way from the connect page, through a refusal, to the
+/// settings page, in one language.
+struct Expected {
+    lang: &'static str,
+    connect_heading: &'static str,
+    connect_label: &'static str,
+    connect_button: &'static str,
+    wrong_key: &'static str,
+    settings_heading: &'static str,
+    status: &'static str,
+    add_bot_button: &'static str,
+}
+
+async fn walk_through_in(
+    browser: &Browser,
+    app: &crate::helpers::TestApp,
+    start: &str,
+    want: &Expected,
+) {
+    let c = &browser.client;
+    c.goto(start).await.unwrap();
+    assert_eq!(html_lang(c).await, want.lang);
+    assert_eq!(text_of(c, "h1").await, want.connect_heading);
+    assert!(
+        text_of(c, "label[for=crm_url]")
+            .await
+            .starts_with(want.connect_label),
+        "{}",
+        text_of(c, "label[for=crm_url]").await
+    );
+    assert_eq!(text_of(c, "button[type=submit]").await, want.connect_button);
+    screenshot(c, &format!("connect-{}", want.lang)).await;
+
+    // A wrong key: the refusal in the same language.
+    let key = c.find(Locator::Css("input[name=api_key]")).await.unwrap();
+    key.send_keys("wrong-key").await.unwrap();
+    click(c, "button[type=submit]").await;
+    assert_eq!(html_lang(c).await, want.lang);
+    let error = text_of(c, "#error").await;
+    assert!(error.starts_with(want.wrong_key), "{error}");
+    screenshot(c, &format!("connect-error-{}", want.lang)).await;
+
+    // The right key: the settings page, still in that language.
+    let key = c.find(Locator::Css("input[name=api_key]")).await.unwrap();
+    key.send_keys(API_KEY).await.unwrap();
+    click(c, "button[type=submit]").await;
+    let url = c.current_url().await.unwrap();
+    assert!(url.path().starts_with("/settings/"), "{url}");
+    assert_eq!(html_lang(c).await, want.lang);
+    assert_eq!(text_of(c, "h1").await, want.settings_heading);
+    assert_eq!(text_of(c, "#status").await, want.status);
+    assert_eq!(
+        text_of(c, "#add-bot button[type=submit]").await,
+        want.add_bot_button
+    );
+    screenshot(c, &format!("settings-{}", want.lang)).await;
+    assert_eq!(app.account_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_russian_speaking_merchant_reads_the_pages_in_russian() {
+    let app = spawn_app(Db::Sqlite).await;
+    // The browser's own language: Chromium sends `Accept-Language: ru`.
+    let browser = Browser::start_with(&["--accept-lang=ru", "--lang=ru"]).await;
+    let mut start = url::Url::parse(&format!("{}/", app.address)).unwrap();
+    start.query_pairs_mut().append_pair("account", &app.crm.url);
+    let want = Expected {
+        lang: "ru",
+        connect_heading: "Подключение CRM",
+        connect_label: "Адрес CRM",
+        connect_button: "Подключить",
+        wrong_key: "CRM не принимает этот API-ключ.",
+        settings_heading: "CRM подключена",
+        status: "Работает",
+        add_bot_button: "Добавить бота",
+    };
+    walk_through_in(&browser, &app, start.as_str(), &want).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_merchant_who_chose_spanish_reads_the_pages_in_spanish() {
+    let app = spawn_app(Db::Sqlite).await;
+    // An English browser; `?lang=es` chooses Spanish, and the cookie keeps it.
+    let browser = Browser::start_with(&["--accept-lang=en-US"]).await;
+    let mut start = url::Url::parse(&format!("{}/", app.address)).unwrap();
+    start
+        .query_pairs_mut()
+        .append_pair("account", &app.crm.url)
+        .append_pair("lang", "es");
+    let want = Expected {
+        lang: "es",
+        connect_heading: "Conecte su CRM",
+        connect_label: "Dirección del CRM",
+        connect_button: "Conectar",
+        wrong_key: "El CRM no acepta esta clave API.",
+        settings_heading: "Su CRM está conectado",
+        status: "Activo",
+        add_bot_button: "Añadir bot",
+    };
+    walk_through_in(&browser, &app, start.as_str(), &want).await;
     browser.close().await;
 }

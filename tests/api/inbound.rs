@@ -45,6 +45,13 @@ fn message(message_id: i64, content: Value) -> Value {
     m
 }
 
+/// `message`, from a customer whose Telegram is in `language_code`.
+fn message_in(message_id: i64, content: Value, language_code: &str) -> Value {
+    let mut m = message(message_id, content);
+    m["from"]["language_code"] = json!(language_code);
+    m
+}
+
 fn update(update_id: i64, kind: &str, body: Value) -> Value {
     json!({ "update_id": update_id, kind: body })
 }
@@ -268,12 +275,35 @@ async fn places_contacts_and_polls_arrive_as_readable_text(db: Db) {
         post(
             &app,
             &bridge,
-            update(1 + i, "message", message(30 + i, content)),
+            update(1 + i, "message", message_in(30 + i, content, "en")),
+        )
+        .await;
+    }
+    // The texts are in the customer's language: Russian, Spanish; English for the others.
+    let poll = json!({"poll": {"id": "p2", "question": "¿Color?", "type": "quiz",
+                               "options": [{"text": "rojo", "voter_count": 0}]}});
+    let in_languages = [
+        (
+            json!({"location": {"latitude": 55.75, "longitude": 37.61}}),
+            "ru",
+        ),
+        (poll, "es-419"),
+        (
+            json!({"contact": {"phone_number": "+4915112345678", "first_name": "Eve"}}),
+            "de",
+        ),
+    ];
+    for (i, (content, lang)) in in_languages.into_iter().enumerate() {
+        let i = i as i64;
+        post(
+            &app,
+            &bridge,
+            update(5 + i, "message", message_in(34 + i, content, lang)),
         )
         .await;
     }
 
-    let texts: Vec<String> = messages_at_mg(&app, 4)
+    let texts: Vec<String> = messages_at_mg(&app, 7)
         .await
         .iter()
         .map(|m| {
@@ -288,6 +318,9 @@ async fn places_contacts_and_polls_arrive_as_readable_text(db: Db) {
             "📍 Acme Shop, Main St 1 https://maps.google.com/?q=52.52,13.405",
             "👤 Contact: Eve Smith, +4915112345678",
             "📊 Poll: Which colour?\n• red\n• blue",
+            "📍 Геопозиция: 55.75, 37.61 https://maps.google.com/?q=55.75,37.61",
+            "📊 Cuestionario: ¿Color?\n• rojo",
+            "👤 Contact: Eve, +4915112345678",
         ]
     );
 }
@@ -304,10 +337,11 @@ async fn files_the_bot_may_not_download_arrive_as_a_notice(db: Db) {
     post(&app, &bridge, update(1, "message", message(40, big))).await;
     let first = messages_at_mg(&app, 1).await.remove(0);
     assert_eq!(first["type"], "text");
+    // The customer's Telegram is in Russian.
     assert_eq!(
         first["text"],
-        "📎 video.mp4 (35.2 MB) — too large for the bot to download; ask the customer to send \
-         it another way\n\nthe parcel arrived like this"
+        "📎 video.mp4 (35.2 МБ) — слишком большой файл, бот не может его скачать; попросите \
+         клиента прислать его другим способом\n\nthe parcel arrived like this"
     );
     assert!(app.telegram.calls_to("getFile").is_empty());
 
@@ -321,7 +355,7 @@ async fn files_the_bot_may_not_download_arrive_as_a_notice(db: Db) {
     post(
         &app,
         &bridge,
-        update(2, "message", message(41, unsized_document)),
+        update(2, "message", message_in(41, unsized_document, "en")),
     )
     .await;
     let second = messages_at_mg(&app, 2).await.remove(1);

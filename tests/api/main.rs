@@ -20,6 +20,7 @@ mod file_memory;
 mod helpers;
 mod hostile;
 mod hostile_http;
+mod i18n;
 mod inbound;
 mod log_secrets;
 mod mg_client;

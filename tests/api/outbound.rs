@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::fake_telegram::{Call, Failure};
-use crate::helpers::{spawn_bridge, wait_for, Bridge, Db, TestApp};
+use crate::helpers::{spawn_app, spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 use mgbridge::store::{ChannelId, SentPart};
 
@@ -19,6 +19,7 @@ on_both_databases!(
     three_images_are_one_album,
     a_file_keeps_its_name_and_audio_is_a_voice_only_when_ogg,
     product_and_order_cards_are_readable,
+    cards_are_labelled_in_the_accounts_language,
     a_quote_becomes_a_reply_and_suggestions_a_keyboard,
     an_edit_changes_the_text_or_the_caption,
     deleting_removes_every_part,
@@ -286,6 +287,43 @@ async fn a_file_keeps_its_name_and_audio_is_a_voice_only_when_ogg(db: Db) {
     let audio = app.telegram.calls_to("sendAudio");
     assert_eq!(audio.len(), 1);
     assert_eq!(audio[0].files[0].bytes, b"ID3 track");
+}
+
+/// The merchant connected from the Spanish page: the account's cards are labelled in Spanish.
+async fn cards_are_labelled_in_the_accounts_language(db: Db) {
+    let app = spawn_app(db).await;
+    // The merchant chose Spanish: the `lang` cookie goes with the connect form.
+    assert_eq!(app.get("/?lang=es").await.status(), StatusCode::OK);
+    let bridge = app.connect_with_bot().await;
+
+    deliver(
+        &app,
+        &bridge,
+        1,
+        json!({"type": "order", "order": {
+            "number": "8061C", "status": {"code": "assembling"},
+            "cost": {"value": 17400, "currency": "RUB"},
+            "delivery": {"name": "Courier", "address": "Main St 1"},
+            "payments": [{"name": "Card", "status": {"paid": true}}]
+        }}),
+    )
+    .await;
+    let order = app.telegram.last_call_to("sendMessage").unwrap();
+    assert_eq!(
+        text_of(&order),
+        "<b>Pedido 8061C</b>\nEstado: en preparación\nEntrega: Courier\n\
+         Dirección: Main St 1\nPago: Card (pagado)\n<b>Total: 17\u{a0}400 ₽</b>"
+    );
+    deliver(
+        &app,
+        &bridge,
+        2,
+        json!({"type": "product", "content": "Red dress", "product":
+            {"id": 42, "name": "Red dress", "article": "RD-42"}}),
+    )
+    .await;
+    let product = app.telegram.last_call_to("sendMessage").unwrap();
+    assert_eq!(text_of(&product), "<b>Red dress</b>\nReferencia: RD-42");
 }
 
 async fn product_and_order_cards_are_readable(db: Db) {

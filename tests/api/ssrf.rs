@@ -186,6 +186,7 @@ async fn activity_cannot_move_the_crm_to_an_internal_address(db: Db) {
             api_key: &ApiKey::parse(API_KEY).unwrap(),
             mg_endpoint_url: "https://mg-s1.retailcrm.pro",
             mg_token: &MgToken::new("token".to_owned()),
+            language: mgbridge::i18n::Lang::En,
         })
         .await
         .unwrap();

@@ -49,7 +49,7 @@ impl Telegram {
 }
 
 fn parse(token: &secrecy::SecretString) -> Result<BotToken, LinkError> {
-    BotToken::parse(token.expose_secret()).map_err(|e| LinkError::BadToken(e.to_string()))
+    BotToken::parse(token.expose_secret()).map_err(|e| LinkError::BadToken(e.text()))
 }
 
 fn link_error(e: TelegramError) -> LinkError {

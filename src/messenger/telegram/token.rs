@@ -25,6 +25,18 @@ pub enum BotTokenError {
     Length,
 }
 
+impl BotTokenError {
+    /// What the merchant reads, in their language.
+    pub fn text(&self) -> crate::i18n::Text {
+        crate::i18n::Text::new(match self {
+            Self::Empty => "error-bot-token-empty",
+            Self::Shape => "error-bot-token-shape",
+            Self::BadCharacters => "error-bot-token-characters",
+            Self::Length => "error-bot-token-length",
+        })
+    }
+}
+
 /// Bot ids fit in 52 bits today; 19 digits is where i64 ends.
 const MAX_ID_DIGITS: usize = 19;
 /// Telegram's secrets are 35 characters; a little slack either way in case that changes.

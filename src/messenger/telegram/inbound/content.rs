@@ -5,6 +5,7 @@
 //! transport does the same); the file's own name goes to the item's `caption`, since MG's raw
 //! upload has no place for a name.
 
+use crate::i18n::Lang;
 use crate::messenger::telegram::Message;
 use crate::mg::{MessageItem, MessageType, MgFileId, NewMessage};
 
@@ -38,22 +39,43 @@ pub struct Media {
     pub what: &'static str,
     /// The message's caption.
     pub caption: Option<String>,
+    /// The customer's language, for the notice.
+    pub lang: Lang,
 }
 
 impl Media {
     /// The text sent instead of a file the bot may not download.
     pub fn too_large_notice(&self, size: Option<u64>) -> String {
-        let name = self.file_name.as_deref().unwrap_or(self.what);
-        text::too_large_notice(name, size.or(self.file_size), self.caption.as_deref())
+        let name = match self.file_name.as_deref() {
+            Some(name) => name.to_owned(),
+            None => text::file_kind(self.what, self.lang),
+        };
+        text::too_large_notice(
+            &name,
+            size.or(self.file_size),
+            self.caption.as_deref(),
+            self.lang,
+        )
     }
+}
+
+/// The customer's language: Telegram's `language_code` of the sender, when we have texts in it.
+pub fn customer_lang(message: &Message) -> Lang {
+    message
+        .from
+        .as_ref()
+        .and_then(|user| user.language_code.as_deref())
+        .and_then(Lang::from_tag)
+        .unwrap_or_default()
 }
 
 /// The content of `message`, or `None` when it carries nothing the bridge maps (service
 /// messages, dice, games, stories, …).
 pub fn content_of(message: &Message) -> Option<Content> {
+    let lang = customer_lang(message);
     let content = if let Some(text) = non_empty(&message.text) {
         Content::Text(text)
-    } else if let Some(media) = media_of(message) {
+    } else if let Some(media) = media_of(message, lang) {
         match media.file_size {
             Some(size) if size > DOWNLOAD_LIMIT => Content::Text(media.too_large_notice(None)),
             _ => Content::Media(media),
@@ -65,17 +87,17 @@ pub fn content_of(message: &Message) -> Option<Content> {
                 .emoji
                 .clone()
                 .filter(|e| !e.is_empty())
-                .unwrap_or_else(|| "[sticker]".into()),
+                .unwrap_or_else(|| lang.t("customer-sticker")),
         )
     } else if let Some(contact) = &message.contact {
-        Content::Text(text::contact_text(contact))
+        Content::Text(text::contact_text(contact, lang))
     } else if let Some(venue) = &message.venue {
         // Before `location`: a venue message carries its location too.
-        Content::Text(text::venue_text(venue))
+        Content::Text(text::venue_text(venue, lang))
     } else if let Some(location) = &message.location {
-        Content::Text(text::location_text(location))
+        Content::Text(text::location_text(location, lang))
     } else if let Some(poll) = &message.poll {
-        Content::Text(text::poll_text(poll))
+        Content::Text(text::poll_text(poll, lang))
     } else {
         return None;
     };
@@ -93,7 +115,7 @@ fn clean_mime(mime: &str) -> Option<String> {
 }
 
 /// The file of a media message, with the MG type it becomes.
-fn media_of(message: &Message) -> Option<Media> {
+fn media_of(message: &Message, lang: Lang) -> Option<Media> {
     let caption = non_empty(&message.caption);
     let media = |kind, file_id: &str, file_size, mime: Option<&String>, default_mime: &str| Media {
         kind,
@@ -105,6 +127,7 @@ fn media_of(message: &Message) -> Option<Media> {
         file_name: None,
         what: "file",
         caption: caption.clone(),
+        lang,
     };
     let named = |mut m: Media, name: Option<&String>, what| {
         m.file_name = name.filter(|n| !n.trim().is_empty()).cloned();

@@ -1,50 +1,57 @@
 //! Readable text for what MG has no message type for: contacts, places, polls, and files the
 //! bot may not download. Operators read these in the CRM's chat, so they are short, start
-//! with an emoji saying what they are, and carry a link where one helps.
+//! with an emoji saying what they are, and carry a link where one helps. They are in the
+//! customer's language (Telegram's `language_code`; English when we have no texts in it).
 
+use crate::i18n::{Lang, Text};
 use crate::messenger::telegram::{Contact, Location, Poll, Venue};
 
 /// "📍 Location: 55.75, 37.61 https://maps.google.com/?q=55.75,37.61".
-pub fn location_text(location: &Location) -> String {
-    let what = if location.live_period.is_some() {
-        "Live location"
+pub fn location_text(location: &Location, lang: Lang) -> String {
+    let key = if location.live_period.is_some() {
+        "customer-live-location"
     } else {
-        "Location"
+        "customer-location"
     };
-    format!(
-        "📍 {what}: {}, {} {}",
-        location.latitude,
-        location.longitude,
-        map_link(location)
+    lang.text(
+        &Text::new(key)
+            .arg("latitude", location.latitude.to_string())
+            .arg("longitude", location.longitude.to_string())
+            .arg("map", map_link(location)),
     )
 }
 
 /// "📍 Shop, Main St 1 https://maps.google.com/?q=52.52,13.405".
-pub fn venue_text(venue: &Venue) -> String {
+pub fn venue_text(venue: &Venue, lang: Lang) -> String {
     let place: Vec<&str> = [venue.title.trim(), venue.address.trim()]
         .into_iter()
         .filter(|part| !part.is_empty())
         .collect();
     if place.is_empty() {
-        return location_text(&venue.location);
+        return location_text(&venue.location, lang);
     }
     format!("📍 {} {}", place.join(", "), map_link(&venue.location))
 }
 
 /// "👤 Contact: Eve Smith, +4915112345678".
-pub fn contact_text(contact: &Contact) -> String {
+pub fn contact_text(contact: &Contact, lang: Lang) -> String {
     let name = full_name(&contact.first_name, contact.last_name.as_deref());
-    if name.is_empty() {
-        format!("👤 Contact: {}", contact.phone_number)
+    let text = if name.is_empty() {
+        Text::new("customer-contact-phone")
     } else {
-        format!("👤 Contact: {name}, {}", contact.phone_number)
-    }
+        Text::new("customer-contact").arg("name", name)
+    };
+    lang.text(&text.arg("phone", contact.phone_number.as_str()))
 }
 
 /// "📊 Poll: Colour?" and one "• option" line per option.
-pub fn poll_text(poll: &Poll) -> String {
-    let what = if poll.kind == "quiz" { "Quiz" } else { "Poll" };
-    let mut text = format!("📊 {what}: {}", poll.question);
+pub fn poll_text(poll: &Poll, lang: Lang) -> String {
+    let key = if poll.kind == "quiz" {
+        "customer-quiz"
+    } else {
+        "customer-poll"
+    };
+    let mut text = lang.text(&Text::new(key).arg("question", poll.question.as_str()));
     for option in &poll.options {
         text.push_str("\n• ");
         text.push_str(&option.text);
@@ -53,14 +60,17 @@ pub fn poll_text(poll: &Poll) -> String {
 }
 
 /// "📎 video.mp4 (35.2 MB) — too large for the bot to download; …", then the caption.
-pub fn too_large_notice(name: &str, size: Option<u64>, caption: Option<&str>) -> String {
-    let size = size
-        .map(|bytes| format!(" ({})", megabytes(bytes)))
-        .unwrap_or_default();
-    let mut text = format!(
-        "📎 {name}{size} — too large for the bot to download; ask the customer to send it \
-         another way"
-    );
+pub fn too_large_notice(
+    name: &str,
+    size: Option<u64>,
+    caption: Option<&str>,
+    lang: Lang,
+) -> String {
+    let notice = match size {
+        Some(bytes) => Text::new("customer-too-large-sized").text("size", megabytes(bytes)),
+        None => Text::new("customer-too-large"),
+    };
+    let mut text = lang.text(&notice.arg("name", name));
     if let Some(caption) = caption.filter(|c| !c.trim().is_empty()) {
         text.push_str("\n\n");
         text.push_str(caption);
@@ -91,8 +101,23 @@ fn map_link(location: &Location) -> String {
 }
 
 /// Binary megabytes with one decimal, as Telegram's 20 MB limit counts them.
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+fn megabytes(bytes: u64) -> Text {
+    let size = format!("{:.1}", bytes as f64 / (1024.0 * 1024.0));
+    Text::new("customer-megabytes").arg("size", size)
+}
+
+/// What a file without a name is called in a notice (`content::Media::what`).
+pub fn file_kind(what: &str, lang: Lang) -> String {
+    lang.t(match what {
+        "photo" => "customer-file-photo",
+        "animation" => "customer-file-animation",
+        "video" => "customer-file-video",
+        "video message" => "customer-file-video-message",
+        "voice message" => "customer-file-voice-message",
+        "audio" => "customer-file-audio",
+        "sticker" => "customer-file-sticker",
+        _ => "customer-file",
+    })
 }
 
 #[cfg(test)]
@@ -112,7 +137,7 @@ mod tests {
     #[test]
     fn places_read_as_text_with_a_map_link() {
         assert_eq!(
-            location_text(&location(55.75, 37.61)),
+            location_text(&location(55.75, 37.61), Lang::En),
             "📍 Location: 55.75, 37.61 https://maps.google.com/?q=55.75,37.61"
         );
         let live = Location {
@@ -120,7 +145,7 @@ mod tests {
             ..location(-33.8688, 151.2093)
         };
         assert_eq!(
-            location_text(&live),
+            location_text(&live, Lang::En),
             "📍 Live location: -33.8688, 151.2093 https://maps.google.com/?q=-33.8688,151.2093"
         );
         let venue = Venue {
@@ -129,7 +154,7 @@ mod tests {
             address: "Main St 1".into(),
         };
         assert_eq!(
-            venue_text(&venue),
+            venue_text(&venue, Lang::En),
             "📍 Shop, Main St 1 https://maps.google.com/?q=52.52,13.405"
         );
     }
@@ -144,7 +169,7 @@ mod tests {
             vcard: None,
         };
         assert_eq!(
-            contact_text(&contact),
+            contact_text(&contact, Lang::En),
             "👤 Contact: Eve Smith, +4915112345678"
         );
         let poll = Poll {
@@ -166,20 +191,67 @@ mod tests {
             kind: "regular".into(),
             allows_multiple_answers: false,
         };
-        assert_eq!(poll_text(&poll), "📊 Poll: Colour?\n• red\n• blue");
+        assert_eq!(
+            poll_text(&poll, Lang::En),
+            "📊 Poll: Colour?\n• red\n• blue"
+        );
     }
 
     #[test]
     fn the_too_large_notice_names_the_file_and_keeps_the_caption() {
         assert_eq!(
-            too_large_notice("video.mp4", Some(36_909_875), Some("our order")),
+            too_large_notice("video.mp4", Some(36_909_875), Some("our order"), Lang::En),
             "📎 video.mp4 (35.2 MB) — too large for the bot to download; ask the customer to \
              send it another way\n\nour order"
         );
         assert_eq!(
-            too_large_notice("video", None, None),
+            too_large_notice("video", None, None, Lang::En),
             "📎 video — too large for the bot to download; ask the customer to send it another way"
         );
+    }
+
+    #[test]
+    fn the_texts_are_in_the_customers_language() {
+        let live = Location {
+            live_period: Some(900),
+            ..location(55.75, 37.61)
+        };
+        assert_eq!(
+            location_text(&live, Lang::Ru),
+            "📍 Трансляция геопозиции: 55.75, 37.61 https://maps.google.com/?q=55.75,37.61"
+        );
+        assert_eq!(
+            location_text(&location(40.4, -3.7), Lang::Es),
+            "📍 Ubicación: 40.4, -3.7 https://maps.google.com/?q=40.4,-3.7"
+        );
+        let contact = Contact {
+            phone_number: "+79001234567".into(),
+            first_name: "Анна".into(),
+            last_name: None,
+            user_id: None,
+            vcard: None,
+        };
+        assert_eq!(
+            contact_text(&contact, Lang::Ru),
+            "👤 Контакт: Анна, +79001234567"
+        );
+        assert_eq!(
+            too_large_notice("video.mp4", Some(36_909_875), None, Lang::Ru),
+            "📎 video.mp4 (35.2 МБ) — слишком большой файл, бот не может его скачать; попросите \
+             клиента прислать его другим способом"
+        );
+        assert_eq!(
+            too_large_notice(
+                &file_kind("voice message", Lang::Es),
+                None,
+                Some("hola"),
+                Lang::Es
+            ),
+            "📎 mensaje de voz — archivo demasiado grande para que el bot lo descargue; pida al \
+             cliente que lo envíe de otra forma\n\nhola"
+        );
+        assert_eq!(file_kind("photo", Lang::En), "photo");
+        assert_eq!(file_kind("anything", Lang::Ru), "файл");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Order and product cards, and templates sent without their text, as readable HTML lines.
 
 use super::text::{is_blank, is_web_url, Line};
+use crate::i18n::{Lang, Text};
 use crate::mg::{Cost, MessageOrder, MessageProduct, OrderStatusCode, WebhookTemplate};
 
 /// `17 400 ₽`, `$12.50`, `3 CHF`: grouped digits, decimals only when there are any, the
@@ -56,9 +57,13 @@ fn quantity(value: f64) -> String {
     }
 }
 
-/// A product card: name, price (per unit), article, link. Labels are English: the bridge has no
-/// per-bot language setting yet.
-pub fn product_card(product: &MessageProduct) -> Vec<Line> {
+/// A label of a card line, such as "Article: ".
+fn label(lang: Lang, key: &str) -> String {
+    format!("{} ", lang.t(key))
+}
+
+/// A product card: name, price (per unit), article, link. Labels are in the account's language.
+pub fn product_card(product: &MessageProduct, lang: Lang) -> Vec<Line> {
     let mut lines = vec![Line::new().bold(product.name.trim())];
     if let Some(cost) = product.cost.as_ref().filter(|c| c.value > 0.0) {
         let mut price = money(cost);
@@ -68,7 +73,11 @@ pub fn product_card(product: &MessageProduct) -> Vec<Line> {
         lines.push(Line::new().plain(&price));
     }
     if let Some(article) = product.article.as_deref().filter(|a| !is_blank(a)) {
-        lines.push(Line::new().plain("Article: ").plain(article.trim()));
+        lines.push(
+            Line::new()
+                .plain(&label(lang, "card-article"))
+                .plain(article.trim()),
+        );
     }
     if let Some(url) = product.url.as_deref().filter(|u| is_web_url(u)) {
         lines.push(Line::new().link(url, url));
@@ -77,13 +86,13 @@ pub fn product_card(product: &MessageProduct) -> Vec<Line> {
 }
 
 /// An order card: number and date, status, items with quantity and price, delivery, payments,
-/// discount, total, link.
-pub fn order_card(order: &MessageOrder) -> Vec<Line> {
+/// discount, total, link. Labels are in the account's language.
+pub fn order_card(order: &MessageOrder, lang: Lang) -> Vec<Line> {
     let mut lines = Vec::new();
-    let mut title = "Order".to_owned();
-    if let Some(number) = order.number.as_deref().filter(|n| !is_blank(n)) {
-        title = format!("Order {}", number.trim());
-    }
+    let title = match order.number.as_deref().filter(|n| !is_blank(n)) {
+        Some(number) => lang.text(&Text::new("card-order-number").arg("number", number.trim())),
+        None => lang.t("card-order"),
+    };
     let mut head = Line::new().bold(&title);
     if let Some(date) = order.date {
         head = head.plain(&format!(
@@ -99,9 +108,13 @@ pub fn order_card(order: &MessageOrder) -> Vec<Line> {
             .name
             .clone()
             .filter(|n| !is_blank(n))
-            .or_else(|| status.code.map(|c| status_name(c).to_owned()));
+            .or_else(|| status.code.map(|c| lang.t(status_key(c))));
         if let Some(name) = name {
-            lines.push(Line::new().plain("Status: ").plain(name.trim()));
+            lines.push(
+                Line::new()
+                    .plain(&label(lang, "card-status"))
+                    .plain(name.trim()),
+            );
         }
     }
     let items = order.items.as_deref().unwrap_or_default();
@@ -130,7 +143,7 @@ pub fn order_card(order: &MessageOrder) -> Vec<Line> {
         lines.push(line);
     }
     if let Some(delivery) = &order.delivery {
-        let mut line = Line::new().plain("Delivery: ");
+        let mut line = Line::new().plain(&label(lang, "card-delivery"));
         let mut said = false;
         if let Some(name) = delivery.name.as_deref().filter(|n| !is_blank(n)) {
             line = line.plain(name.trim());
@@ -144,7 +157,11 @@ pub fn order_card(order: &MessageOrder) -> Vec<Line> {
             lines.push(line);
         }
         if let Some(address) = delivery.address.as_deref().filter(|a| !is_blank(a)) {
-            lines.push(Line::new().plain("Address: ").plain(address.trim()));
+            lines.push(
+                Line::new()
+                    .plain(&label(lang, "card-address"))
+                    .plain(address.trim()),
+            );
         }
         if let Some(comment) = delivery.comment.as_deref().filter(|c| !is_blank(c)) {
             lines.push(Line::new().plain(comment.trim()));
@@ -162,21 +179,30 @@ pub fn order_card(order: &MessageOrder) -> Vec<Line> {
             let said = status.name.clone().filter(|n| !is_blank(n)).or_else(|| {
                 status
                     .payed
-                    .map(|p| if p { "paid" } else { "not paid" }.into())
+                    .map(|p| lang.t(if p { "card-paid" } else { "card-not-paid" }))
             });
             if let Some(said) = said {
                 parts.push(format!("({})", said.trim()));
             }
         }
         if !parts.is_empty() {
-            lines.push(Line::new().plain("Payment: ").plain(&parts.join(" ")));
+            lines.push(
+                Line::new()
+                    .plain(&label(lang, "card-payment"))
+                    .plain(&parts.join(" ")),
+            );
         }
     }
     if let Some(discount) = order.discount.as_ref().filter(|d| d.value > 0.0) {
-        lines.push(Line::new().plain("Discount: ").plain(&money(discount)));
+        lines.push(
+            Line::new()
+                .plain(&label(lang, "card-discount"))
+                .plain(&money(discount)),
+        );
     }
     if let Some(cost) = &order.cost {
-        lines.push(Line::new().bold(&format!("Total: {}", money(cost))));
+        let total = Text::new("card-total").arg("amount", money(cost));
+        lines.push(Line::new().bold(&lang.text(&total)));
     }
     if let Some(url) = order.url.as_deref().filter(|u| is_web_url(u)) {
         lines.push(Line::new().link(url, url));
@@ -184,14 +210,14 @@ pub fn order_card(order: &MessageOrder) -> Vec<Line> {
     lines
 }
 
-fn status_name(code: OrderStatusCode) -> &'static str {
+fn status_key(code: OrderStatusCode) -> &'static str {
     match code {
-        OrderStatusCode::New => "new",
-        OrderStatusCode::Approval => "approval",
-        OrderStatusCode::Assembling => "assembling",
-        OrderStatusCode::Delivery => "delivery",
-        OrderStatusCode::Complete => "complete",
-        OrderStatusCode::Cancel => "cancelled",
+        OrderStatusCode::New => "card-status-new",
+        OrderStatusCode::Approval => "card-status-approval",
+        OrderStatusCode::Assembling => "card-status-assembling",
+        OrderStatusCode::Delivery => "card-status-delivery",
+        OrderStatusCode::Complete => "card-status-complete",
+        OrderStatusCode::Cancel => "card-status-cancelled",
     }
 }
 
@@ -283,7 +309,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            pack_lines(&product_card(&product), 4096),
+            pack_lines(&product_card(&product, Lang::En), 4096),
             ["<b>Red &lt;dress&gt;</b>\n8\u{a0}700 ₽ / pcs\nArticle: RD-42\n<a href=\"https://shop.example/p/42\">https://shop.example/p/42</a>"]
         );
         let bare = MessageProduct {
@@ -291,7 +317,10 @@ mod tests {
             cost: Some(cost(0.0, "RUB")),
             ..Default::default()
         };
-        assert_eq!(pack_lines(&product_card(&bare), 4096), ["<b>Gift card</b>"]);
+        assert_eq!(
+            pack_lines(&product_card(&bare, Lang::En), 4096),
+            ["<b>Gift card</b>"]
+        );
     }
 
     #[test]
@@ -338,7 +367,7 @@ mod tests {
             ]),
             ..Default::default()
         };
-        let text = pack_lines(&order_card(&order), 4096).join("");
+        let text = pack_lines(&order_card(&order, Lang::En), 4096).join("");
         assert_eq!(
             text,
             "<b>Order 8061C</b> (01.07.2026)\n\
@@ -354,8 +383,52 @@ mod tests {
              <a href=\"https://shop.example/o/8061\">https://shop.example/o/8061</a>"
         );
         assert_eq!(
-            pack_lines(&order_card(&MessageOrder::default()), 4096),
+            pack_lines(&order_card(&MessageOrder::default(), Lang::En), 4096),
             ["<b>Order</b>"]
+        );
+    }
+
+    #[test]
+    fn card_labels_are_in_the_accounts_language() {
+        let order = MessageOrder {
+            number: Some("8061C".into()),
+            cost: Some(cost(17700.0, "RUB")),
+            status: Some(OrderStatus {
+                code: Some(OrderStatusCode::Complete),
+                name: None,
+            }),
+            payments: Some(vec![OrderPayment {
+                name: Some("Card".into()),
+                amount: None,
+                status: Some(PaymentStatus {
+                    name: None,
+                    payed: Some(false),
+                }),
+            }]),
+            ..Default::default()
+        };
+        assert_eq!(
+            pack_lines(&order_card(&order, Lang::Ru), 4096).join(""),
+            "<b>Заказ №8061C</b>\nСтатус: выполнен\nОплата: Card (не оплачено)\n\
+             <b>Итого: 17\u{a0}700 ₽</b>"
+        );
+        assert_eq!(
+            pack_lines(&order_card(&order, Lang::Es), 4096).join(""),
+            "<b>Pedido 8061C</b>\nEstado: completado\nPago: Card (no pagado)\n\
+             <b>Total: 17\u{a0}700 ₽</b>"
+        );
+        let product = MessageProduct {
+            name: "Vestido".into(),
+            article: Some("RD-42".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            pack_lines(&product_card(&product, Lang::Es), 4096),
+            ["<b>Vestido</b>\nReferencia: RD-42"]
+        );
+        assert_eq!(
+            pack_lines(&product_card(&product, Lang::Ru), 4096),
+            ["<b>Vestido</b>\nАртикул: RD-42"]
         );
     }
 

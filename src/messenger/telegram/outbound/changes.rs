@@ -31,9 +31,13 @@ pub(super) async fn edit(
         .first()
         .and_then(ids::telegram_ids)
         .unwrap_or((chat_id, message_id));
+    let lang = d.account.language;
     let card = match update.r#type {
-        Some(MessageType::Product) => update.product.as_ref().map(cards::product_card),
-        Some(MessageType::Order) => update.order.as_ref().map(cards::order_card),
+        Some(MessageType::Product) => update
+            .product
+            .as_ref()
+            .map(|p| cards::product_card(p, lang)),
+        Some(MessageType::Order) => update.order.as_ref().map(|o| cards::order_card(o, lang)),
         _ => None,
     };
     let first_piece = |limit| match &card {

@@ -52,7 +52,7 @@ pub async fn send_message(
             reason: "the message names no Telegram chat".into(),
         }
     })?;
-    let plan = plan::plan(msg, chat_id);
+    let plan = plan::plan(msg, chat_id, d.account.language);
     if plan.steps.is_empty() {
         return Err(DeliveryError::failed(
             "the message has nothing Telegram can show",

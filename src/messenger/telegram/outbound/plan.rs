@@ -15,6 +15,7 @@ use super::text::{
     escape_html, is_web_url, pack_lines, text_messages, utf16_len, visible_len, CAPTION_LIMIT,
     TEXT_LIMIT,
 };
+use crate::i18n::Lang;
 
 /// Items per album (Telegram takes 2–10).
 pub const ALBUM_MAX: usize = 10;
@@ -70,8 +71,8 @@ pub struct Plan<'a> {
     pub keyboard: Option<ReplyMarkup>,
 }
 
-/// The sends for `msg` into chat `chat_id`.
-pub fn plan(msg: &MessageSent, chat_id: i64) -> Plan<'_> {
+/// The sends for `msg` into chat `chat_id`; cards labelled in `lang` (the account's).
+pub fn plan(msg: &MessageSent, chat_id: i64, lang: Lang) -> Plan<'_> {
     let content = msg.content.as_deref().unwrap_or_default();
     let mut steps = Vec::new();
     let media = match msg.r#type {
@@ -84,8 +85,8 @@ pub fn plan(msg: &MessageSent, chat_id: i64) -> Plan<'_> {
         Some(MessageType::Product) => msg
             .product
             .as_ref()
-            .map(|p| (product_card(p), p.img.as_deref())),
-        Some(MessageType::Order) => msg.order.as_ref().map(|o| (order_card(o), None)),
+            .map(|p| (product_card(p, lang), p.img.as_deref())),
+        Some(MessageType::Order) => msg.order.as_ref().map(|o| (order_card(o, lang), None)),
         _ => None,
     };
     if !msg.items.is_empty() && (media.is_some() || card.is_none()) {
@@ -230,7 +231,7 @@ mod tests {
     #[test]
     fn text_is_escaped_and_split() {
         let msg = message(json!({"type": "text", "content": format!("<b>{}", "a".repeat(5000))}));
-        let plan = plan(&msg, 5);
+        let plan = plan(&msg, 5, Lang::En);
         assert_eq!(kinds(&plan), ["text", "text"]);
         let Step::Text(first) = &plan.steps[0] else {
             unreachable!()
@@ -243,7 +244,7 @@ mod tests {
     #[test]
     fn media_take_the_caption_or_are_followed_by_the_text() {
         let one = message(json!({"type": "image", "content": "look", "items": items(1)}));
-        let plan = plan(&one, 5);
+        let plan = plan(&one, 5, Lang::En);
         assert_eq!(kinds(&plan), ["Photo"]);
         assert!(
             matches!(&plan.steps[0], Step::File { caption: Some(c), item, .. } if c == "look" && item.id == MgFileId("file-0".into()))
@@ -251,29 +252,29 @@ mod tests {
 
         let long = "x".repeat(1500);
         let album = message(json!({"type": "image", "content": long, "items": items(3)}));
-        let plan = super::plan(&album, 5);
+        let plan = super::plan(&album, 5, Lang::En);
         assert_eq!(kinds(&plan), ["album Photo x3", "text"]);
         assert!(matches!(&plan.steps[0], Step::Album { caption: None, .. }));
         assert_eq!(plan.steps.iter().map(Step::parts).sum::<usize>(), 4);
 
         let many = message(json!({"type": "file", "items": items(21)}));
         assert_eq!(
-            kinds(&super::plan(&many, 5)),
+            kinds(&super::plan(&many, 5, Lang::En)),
             ["album Document x10", "album Document x10", "Document"]
         );
         let audio = message(json!({"type": "audio", "content": "hi", "items": items(2)}));
-        let plan = super::plan(&audio, 5);
+        let plan = super::plan(&audio, 5, Lang::En);
         assert_eq!(kinds(&plan), ["Audio", "Audio"]);
         assert!(matches!(&plan.steps[1], Step::File { caption: None, .. }));
         let untyped = message(json!({"type": "video", "items": items(1)}));
-        assert_eq!(kinds(&super::plan(&untyped, 5)), ["Document"]);
+        assert_eq!(kinds(&super::plan(&untyped, 5, Lang::En)), ["Document"]);
     }
 
     #[test]
     fn cards_with_a_picture_are_a_photo_else_text() {
         let product = message(json!({"type": "product", "content": "Red dress",
             "product": {"name": "Red dress", "img": "https://shop.example/1.jpg", "cost": {"value": 10, "currency": "EUR"}}}));
-        let plan = plan(&product, 5);
+        let plan = plan(&product, 5, Lang::En);
         assert_eq!(
             plan.steps,
             [Step::CardPhoto {
@@ -283,12 +284,12 @@ mod tests {
         );
         let no_img = message(json!({"type": "product", "product": {"name": "Red dress"}}));
         assert_eq!(
-            super::plan(&no_img, 5).steps,
+            super::plan(&no_img, 5, Lang::En).steps,
             [Step::Text("<b>Red dress</b>".into())]
         );
         let order = message(json!({"type": "order", "order": {"number": "7"}}));
         assert_eq!(
-            super::plan(&order, 5).steps,
+            super::plan(&order, 5, Lang::En).steps,
             [Step::Text("<b>Order 7</b>".into())]
         );
     }
@@ -298,25 +299,30 @@ mod tests {
         let msg = message(
             json!({"type": "text", "template": {"code": "a#hello#en", "variables": {"body": {"args": ["Anna"]}}}}),
         );
-        assert_eq!(plan(&msg, 5).steps, [Step::Text("hello\nAnna".into())]);
+        assert_eq!(
+            plan(&msg, 5, Lang::En).steps,
+            [Step::Text("hello\nAnna".into())]
+        );
         let with_content = message(
             json!({"type": "text", "content": "Hello, Anna", "template": {"code": "a#hello#en"}}),
         );
         assert_eq!(
-            plan(&with_content, 5).steps,
+            plan(&with_content, 5, Lang::En).steps,
             [Step::Text("Hello, Anna".into())]
         );
-        assert!(plan(&message(json!({"type": "text"})), 5).steps.is_empty());
+        assert!(plan(&message(json!({"type": "text"})), 5, Lang::En)
+            .steps
+            .is_empty());
     }
 
     #[test]
     fn quotes_reply_within_the_chat_only() {
         let msg = message(json!({"type": "text", "content": "yes", "quote_external_id": "5:42"}));
-        assert_eq!(plan(&msg, 5).reply_to, Some(42));
-        assert_eq!(plan(&msg, 6).reply_to, None);
+        assert_eq!(plan(&msg, 5, Lang::En).reply_to, Some(42));
+        assert_eq!(plan(&msg, 6, Lang::En).reply_to, None);
         let foreign =
             message(json!({"type": "text", "content": "yes", "quote_external_id": "m-777"}));
-        assert_eq!(plan(&foreign, 5).reply_to, None);
+        assert_eq!(plan(&foreign, 5, Lang::En).reply_to, None);
     }
 
     #[test]
@@ -325,7 +331,7 @@ mod tests {
         let album = message(
             json!({"type": "image", "content": "pick one", "items": items(2), "attachments": suggestions}),
         );
-        let plan = plan(&album, 5);
+        let plan = plan(&album, 5, Lang::En);
         assert_eq!(kinds(&plan), ["album Photo x2", "text"]);
         assert!(matches!(&plan.steps[0], Step::Album { caption: None, .. }));
         assert_eq!(plan.steps[1], Step::Text("pick one".into()));
@@ -333,16 +339,16 @@ mod tests {
 
         let bare = message(json!({"type": "image", "items": items(2), "attachments": suggestions}));
         assert_eq!(
-            super::plan(&bare, 5).steps[1],
+            super::plan(&bare, 5, Lang::En).steps[1],
             Step::Text(KEYBOARD_CARRIER.into())
         );
         let empty = message(json!({"type": "text", "attachments": suggestions}));
         assert_eq!(
-            super::plan(&empty, 5).steps,
+            super::plan(&empty, 5, Lang::En).steps,
             [Step::Text(KEYBOARD_CARRIER.into())]
         );
         let photo =
             message(json!({"type": "image", "items": items(1), "attachments": suggestions}));
-        assert_eq!(kinds(&super::plan(&photo, 5)), ["Photo"]);
+        assert_eq!(kinds(&super::plan(&photo, 5, Lang::En)), ["Photo"]);
     }
 }

@@ -1,0 +1,148 @@
+## The connect page
+connect-title = Conecte su CRM
+connect-lead = Lleve sus bots de Telegram a los chats del CRM. Introduzca la dirección de su CRM y una clave API, y este módulo se registrará en su CRM.
+connect-crm-url = Dirección del CRM
+connect-crm-url-hint = La dirección en la que abre su CRM, por ejemplo https://yourshop.retailcrm.ru
+connect-api-key = Clave API
+connect-api-key-hint = Créela en el CRM en Ajustes → Integración → Claves API, con los permisos integration_read e integration_write.
+connect-submit = Conectar
+
+## The settings page
+settings-title = Ajustes
+settings-heading = Su CRM está conectado
+settings-reconnect = La pasarela de chat ya no acepta el token de esta cuenta, así que los mensajes no llegan.
+settings-reconnect-link = Vuelva a conectar el CRM
+settings-reconnect-after = {" "}para solucionarlo.
+settings-crm = CRM
+settings-status = Estado
+settings-status-active = Activo
+settings-status-frozen = Congelado por el CRM
+settings-status-off = Desactivado en el CRM
+settings-mg-endpoint = Pasarela de chat
+settings-connected = Conectado
+settings-bots = Bots de Telegram
+settings-no-bots = Todavía no hay bots. Añada uno abajo: sus chats aparecerán en el CRM.
+settings-bot = Bot
+settings-bot-channel = Canal
+settings-bot-status = Estado
+settings-bot-added = Añadido
+settings-bot-active = Activo
+settings-bot-removed = Eliminado
+settings-bot-remove = Eliminar
+settings-add-bot = Añadir un bot
+settings-add-bot-hint = Cree un bot con @BotFather en Telegram y pegue el token que le dé, por ejemplo 123456789:AAH…
+settings-add-bot-submit = Añadir bot
+settings-back = Volver al CRM
+settings-date-unknown = desconocida
+
+## Message pages
+message-connect-link = Conectar un CRM
+page-not-found = Página no encontrada
+page-not-found-text = No hay nada en esta dirección.
+page-not-found-reconnect = No hay nada en esta dirección. Si llegó mediante un enlace de su CRM, vuelva a conectar el CRM.
+page-form-expired = Formulario caducado
+page-form-expired-text = Este formulario caducó o se envió desde otro sitio. Abra la página de nuevo y vuelva a enviarlo.
+page-bad-request = Solicitud incorrecta
+page-bad-request-text = No se pudo leer la solicitud. Abra la página de nuevo y vuelva a enviarlo.
+page-internal = Algo salió mal
+page-internal-text = Algo salió mal por nuestra parte. Inténtelo de nuevo dentro de unos minutos.
+
+## Why a CRM address was refused (inside error-connect-invalid-url)
+address-empty = introduzca la dirección de su CRM, por ejemplo https://yourshop.retailcrm.ru
+address-unreadable = { $address } no se puede leer como URL ({ $error })
+address-https-only = al CRM solo se accede por https; escriba https://
+address-not-web = { $scheme }:// no es una dirección web; escriba https://
+address-user-info = la dirección no debe contener un nombre de usuario ni una contraseña
+address-port = la dirección no debe contener un puerto
+address-path = introduzca solo la dirección del CRM, sin ruta (por ejemplo https://yourshop.retailcrm.ru)
+address-no-host = la dirección no tiene nombre de host
+
+## Why the CRM did not register the chat transport (inside error-connect-chats)
+chats-no-endpoint = su respuesta no incluye la dirección de MessageGateway
+chats-empty-token = su respuesta trae un token de MessageGateway vacío
+chats-unusable-endpoint = su respuesta no incluye una dirección de MessageGateway utilizable
+chats-endpoint-not-public = la dirección de MessageGateway no está en internet pública: { $reason }
+chats-endpoint-unresolvable = la dirección de MessageGateway no se resuelve
+# The CRM's own words, quoted.
+chats-crm-said = { $message }
+
+## Connecting
+error-internal = Algo salió mal por nuestra parte. Inténtelo de nuevo dentro de unos minutos.
+error-connect-invalid-url = La dirección del CRM no es válida: { $reason }.
+error-connect-host-not-allowed = { $host } no es una dirección de CRM a la que este módulo pueda conectarse. Introduzca la dirección de su propio CRM, por ejemplo https://yourshop.retailcrm.ru.
+error-connect-blocked = { $host } apunta a { $ip } ({ $class }). Este módulo solo se conecta a CRM en internet pública.
+error-connect-unresolvable = { $host } no se resuelve en ninguna dirección. Compruebe la dirección e inténtelo de nuevo.
+error-connect-unreachable = No se pudo contactar con el CRM en { $url } ({ $reason }). Compruebe la dirección e inténtelo de nuevo.
+error-connect-not-a-crm = { $url } no responde como un CRM. Compruebe que es la dirección en la que abre su CRM.
+error-connect-wrong-key = El CRM no acepta esta clave API. Vuelva a copiar la clave en el CRM, en Ajustes → Integración → Claves API.
+error-connect-missing-scopes = A esta clave API le faltan los permisos { $scopes }. Edite la clave en el CRM, concédalos e inténtelo de nuevo.
+error-connect-no-api-v5 = Este CRM no ofrece la versión 5 de la API (ofrece: { $versions }). Este módulo necesita la API v5.
+error-connect-no-versions = ninguna
+error-connect-payment = El CRM no activó el módulo por falta de fondos: { $message }. Recargue el saldo de la cuenta del CRM y vuelva a conectar.
+error-connect-chats = El CRM no registró el transporte de chat del módulo ({ $reason }). Compruebe que los chats están activados en los ajustes del CRM y vuelva a conectar.
+error-connect-crm = El CRM respondió con un error ({ $reason }). Inténtelo de nuevo dentro de unos minutos.
+error-api-key-empty = Introduzca la clave API que creó en el CRM.
+error-api-key-too-long = Esa clave API es demasiado larga: las claves API del CRM son cadenas cortas de letras y dígitos.
+error-api-key-characters = Esa clave API contiene espacios u otros caracteres que una clave API nunca tiene.
+
+## The simple connection
+error-register-no-data = No se enviaron datos: el campo `register` del formulario falta o está vacío.
+error-register-invalid-json = JSON no válido: `register` debe ser un objeto JSON con token, apiKey y systemUrl.
+error-register-too-large = el cuerpo de la solicitud es demasiado grande
+
+## Bots
+error-bot-token-empty = Introduzca el token del bot: @BotFather se lo da al crear un bot (/newbot), o de nuevo con /token.
+error-bot-token-shape = Eso no parece un token de bot: es el texto que le dio @BotFather, por ejemplo 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw (dígitos, dos puntos y después letras y dígitos).
+error-bot-token-characters = Ese token contiene espacios u otros caracteres que un token de bot nunca tiene: cópielo de nuevo de @BotFather, completo.
+error-bot-token-length = Ese token está cortado o tiene texto de más: tras los dos puntos, un token tiene unos 35 caracteres entre letras, dígitos, guiones y guiones bajos. Cópielo de nuevo de @BotFather.
+error-bot-token-hint-telegram = Cópielo de nuevo de @BotFather (o pida uno nuevo con /token).
+error-bot-account-disabled = El módulo está desactivado o congelado en el CRM. Actívelo en el Marketplace del CRM y después añada el bot.
+error-bot-needs-reconnect = La pasarela de chat ya no acepta el token de esta cuenta. Vuelva a conectar el CRM y después añada el bot.
+error-bot-token-rejected = { $messenger } no acepta este token. { $hint }
+error-bot-messenger-unreachable = No se pudo contactar con { $messenger } ({ $reason }). Inténtelo de nuevo dentro de un minuto.
+error-bot-messenger-refused = { $messenger } lo rechazó: { $reason }.
+error-bot-taken = El bot @{ $bot } ya está conectado a otra cuenta del CRM. Elimínelo allí primero.
+error-bot-mg-refused = La pasarela de chat rechazó el canal: { $reason }.
+error-bot-mg-unreachable = No se pudo contactar con la pasarela de chat ({ $reason }). Inténtelo de nuevo dentro de un minuto.
+error-remove-needs-reconnect = La pasarela de chat ya no acepta el token de esta cuenta. Vuelva a conectar el CRM y después elimine el bot.
+error-remove-mg-unreachable = No se pudo contactar con la pasarela de chat ({ $reason }). No se eliminó nada; inténtelo de nuevo dentro de un minuto.
+error-remove-mg-refused = La pasarela de chat se negó a eliminar el canal: { $reason }.
+
+## What the bridge writes for a customer's message MG has no type for, in the customer's language
+customer-location = 📍 Ubicación: { $latitude }, { $longitude } { $map }
+customer-live-location = 📍 Ubicación en tiempo real: { $latitude }, { $longitude } { $map }
+customer-contact = 👤 Contacto: { $name }, { $phone }
+customer-contact-phone = 👤 Contacto: { $phone }
+customer-poll = 📊 Encuesta: { $question }
+customer-quiz = 📊 Cuestionario: { $question }
+customer-sticker = {"["}sticker]
+customer-too-large = 📎 { $name } — archivo demasiado grande para que el bot lo descargue; pida al cliente que lo envíe de otra forma
+customer-too-large-sized = 📎 { $name } ({ $size }) — archivo demasiado grande para que el bot lo descargue; pida al cliente que lo envíe de otra forma
+customer-megabytes = { $size } MB
+customer-file = archivo
+customer-file-photo = foto
+customer-file-animation = animación
+customer-file-video = vídeo
+customer-file-video-message = videomensaje
+customer-file-voice-message = mensaje de voz
+customer-file-audio = audio
+customer-file-sticker = sticker
+
+## Product and order cards, in the account's language
+card-article = Referencia:
+card-order = Pedido
+card-order-number = Pedido { $number }
+card-status = Estado:
+card-delivery = Entrega:
+card-address = Dirección:
+card-payment = Pago:
+card-discount = Descuento:
+card-total = Total: { $amount }
+card-paid = pagado
+card-not-paid = no pagado
+card-status-new = nuevo
+card-status-approval = en aprobación
+card-status-assembling = en preparación
+card-status-delivery = en entrega
+card-status-complete = completado
+card-status-cancelled = cancelado

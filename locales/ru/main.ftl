@@ -1,0 +1,148 @@
+## The connect page
+connect-title = Подключение CRM
+connect-lead = Подключите своих Telegram-ботов к чатам CRM. Укажите адрес вашей CRM и API-ключ — модуль сам зарегистрируется в CRM.
+connect-crm-url = Адрес CRM
+connect-crm-url-hint = Адрес, по которому вы открываете CRM, например https://yourshop.retailcrm.ru
+connect-api-key = API-ключ
+connect-api-key-hint = Создайте его в CRM в разделе Настройки → Интеграция → Ключи доступа к API с правами integration_read и integration_write.
+connect-submit = Подключить
+
+## The settings page
+settings-title = Настройки
+settings-heading = CRM подключена
+settings-reconnect = Чат-шлюз больше не принимает токен этого аккаунта, поэтому сообщения не доставляются.
+settings-reconnect-link = Подключите CRM заново
+settings-reconnect-after = , чтобы это исправить.
+settings-crm = CRM
+settings-status = Состояние
+settings-status-active = Работает
+settings-status-frozen = Заморожен в CRM
+settings-status-off = Выключен в CRM
+settings-mg-endpoint = Чат-шлюз
+settings-connected = Подключено
+settings-bots = Telegram-боты
+settings-no-bots = Ботов пока нет. Добавьте бота ниже — его чаты появятся в CRM.
+settings-bot = Бот
+settings-bot-channel = Канал
+settings-bot-status = Состояние
+settings-bot-added = Добавлен
+settings-bot-active = Работает
+settings-bot-removed = Удалён
+settings-bot-remove = Удалить
+settings-add-bot = Добавить бота
+settings-add-bot-hint = Создайте бота через @BotFather в Telegram и вставьте токен, который он выдаст, например 123456789:AAH…
+settings-add-bot-submit = Добавить бота
+settings-back = Вернуться в CRM
+settings-date-unknown = неизвестно
+
+## Message pages
+message-connect-link = Подключить CRM
+page-not-found = Страница не найдена
+page-not-found-text = По этому адресу ничего нет.
+page-not-found-reconnect = По этому адресу ничего нет. Если вы перешли по ссылке из CRM, подключите CRM заново.
+page-form-expired = Форма устарела
+page-form-expired-text = Форма устарела или была отправлена с другого сайта. Откройте страницу снова и отправьте форму ещё раз.
+page-bad-request = Неверный запрос
+page-bad-request-text = Не удалось прочитать запрос. Откройте страницу снова и отправьте форму ещё раз.
+page-internal = Что-то пошло не так
+page-internal-text = У нас что-то пошло не так. Попробуйте ещё раз через несколько минут.
+
+## Why a CRM address was refused (inside error-connect-invalid-url)
+address-empty = укажите адрес вашей CRM, например https://yourshop.retailcrm.ru
+address-unreadable = { $address } не читается как URL ({ $error })
+address-https-only = CRM доступна только по https; укажите https://
+address-not-web = { $scheme }:// — это не веб-адрес; укажите https://
+address-user-info = адрес не должен содержать имя пользователя или пароль
+address-port = адрес не должен содержать порт
+address-path = укажите только адрес CRM, без пути (например https://yourshop.retailcrm.ru)
+address-no-host = в адресе нет имени хоста
+
+## Why the CRM did not register the chat transport (inside error-connect-chats)
+chats-no-endpoint = в её ответе нет адреса MessageGateway
+chats-empty-token = в её ответе пустой токен MessageGateway
+chats-unusable-endpoint = в её ответе нет пригодного адреса MessageGateway
+chats-endpoint-not-public = адрес MessageGateway не находится в публичном интернете: { $reason }
+chats-endpoint-unresolvable = адрес MessageGateway не разрешается в DNS
+# The CRM's own words, quoted.
+chats-crm-said = { $message }
+
+## Connecting
+error-internal = У нас что-то пошло не так. Попробуйте ещё раз через несколько минут.
+error-connect-invalid-url = Неверный адрес CRM: { $reason }.
+error-connect-host-not-allowed = К адресу { $host } этот модуль подключаться не может. Укажите адрес своей CRM, например https://yourshop.retailcrm.ru.
+error-connect-blocked = Адрес { $host } указывает на { $ip } ({ $class }). Модуль подключается только к CRM в публичном интернете.
+error-connect-unresolvable = Адрес { $host } не разрешается ни в один IP-адрес. Проверьте адрес и попробуйте снова.
+error-connect-unreachable = Не удалось связаться с CRM по адресу { $url } ({ $reason }). Проверьте адрес и попробуйте снова.
+error-connect-not-a-crm = { $url } отвечает не как CRM. Проверьте, что это тот адрес, по которому вы открываете CRM.
+error-connect-wrong-key = CRM не принимает этот API-ключ. Скопируйте ключ ещё раз в CRM: Настройки → Интеграция → Ключи доступа к API.
+error-connect-missing-scopes = У этого API-ключа нет прав { $scopes }. Отредактируйте ключ в CRM, разрешите их и попробуйте снова.
+error-connect-no-api-v5 = Эта CRM не поддерживает API версии 5 (доступны: { $versions }). Модулю нужен API v5.
+error-connect-no-versions = никакие
+error-connect-payment = CRM не активировала модуль из-за нехватки средств: { $message }. Пополните баланс аккаунта CRM и подключитесь снова.
+error-connect-chats = CRM не зарегистрировала чат-транспорт модуля ({ $reason }). Проверьте, что чаты включены в настройках CRM, и подключитесь снова.
+error-connect-crm = CRM ответила ошибкой ({ $reason }). Попробуйте ещё раз через несколько минут.
+error-api-key-empty = Укажите API-ключ, созданный в CRM.
+error-api-key-too-long = Этот API-ключ слишком длинный: ключи API в CRM — короткие строки из букв и цифр.
+error-api-key-characters = В этом API-ключе есть пробелы или другие символы, которых в ключах не бывает.
+
+## The simple connection
+error-register-no-data = Данные не переданы: поле формы `register` отсутствует или пустое.
+error-register-invalid-json = Неверный JSON: `register` должен быть JSON-объектом с полями token, apiKey и systemUrl.
+error-register-too-large = тело запроса слишком большое
+
+## Bots
+error-bot-token-empty = Укажите токен бота: @BotFather выдаёт его при создании бота (/newbot) или повторно по команде /token.
+error-bot-token-shape = Это не похоже на токен бота: это текст, который выдал @BotFather, например 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw (цифры, двоеточие, затем буквы и цифры).
+error-bot-token-characters = В этом токене есть пробелы или другие символы, которых в токенах не бывает: скопируйте его ещё раз из @BotFather целиком.
+error-bot-token-length = Токен обрезан или содержит лишний текст: после двоеточия в токене около 35 букв, цифр, дефисов и подчёркиваний. Скопируйте его ещё раз из @BotFather.
+error-bot-token-hint-telegram = Скопируйте его ещё раз из @BotFather (или получите новый командой /token).
+error-bot-account-disabled = Модуль выключен или заморожен в CRM. Включите его в Маркетплейсе CRM, затем добавьте бота.
+error-bot-needs-reconnect = Чат-шлюз больше не принимает токен этого аккаунта. Подключите CRM заново, затем добавьте бота.
+error-bot-token-rejected = { $messenger } не принимает этот токен. { $hint }
+error-bot-messenger-unreachable = Не удалось связаться с { $messenger } ({ $reason }). Попробуйте ещё раз через минуту.
+error-bot-messenger-refused = { $messenger } отказал: { $reason }.
+error-bot-taken = Бот @{ $bot } уже подключён к другому аккаунту CRM. Сначала удалите его там.
+error-bot-mg-refused = Чат-шлюз отклонил канал: { $reason }.
+error-bot-mg-unreachable = Не удалось связаться с чат-шлюзом ({ $reason }). Попробуйте ещё раз через минуту.
+error-remove-needs-reconnect = Чат-шлюз больше не принимает токен этого аккаунта. Подключите CRM заново, затем удалите бота.
+error-remove-mg-unreachable = Не удалось связаться с чат-шлюзом ({ $reason }). Ничего не удалено; попробуйте ещё раз через минуту.
+error-remove-mg-refused = Чат-шлюз отказался удалить канал: { $reason }.
+
+## What the bridge writes for a customer's message MG has no type for, in the customer's language
+customer-location = 📍 Геопозиция: { $latitude }, { $longitude } { $map }
+customer-live-location = 📍 Трансляция геопозиции: { $latitude }, { $longitude } { $map }
+customer-contact = 👤 Контакт: { $name }, { $phone }
+customer-contact-phone = 👤 Контакт: { $phone }
+customer-poll = 📊 Опрос: { $question }
+customer-quiz = 📊 Викторина: { $question }
+customer-sticker = {"["}стикер]
+customer-too-large = 📎 { $name } — слишком большой файл, бот не может его скачать; попросите клиента прислать его другим способом
+customer-too-large-sized = 📎 { $name } ({ $size }) — слишком большой файл, бот не может его скачать; попросите клиента прислать его другим способом
+customer-megabytes = { $size } МБ
+customer-file = файл
+customer-file-photo = фото
+customer-file-animation = анимация
+customer-file-video = видео
+customer-file-video-message = видеосообщение
+customer-file-voice-message = голосовое сообщение
+customer-file-audio = аудио
+customer-file-sticker = стикер
+
+## Product and order cards, in the account's language
+card-article = Артикул:
+card-order = Заказ
+card-order-number = Заказ №{ $number }
+card-status = Статус:
+card-delivery = Доставка:
+card-address = Адрес:
+card-payment = Оплата:
+card-discount = Скидка:
+card-total = Итого: { $amount }
+card-paid = оплачено
+card-not-paid = не оплачено
+card-status-new = новый
+card-status-approval = согласование
+card-status-assembling = комплектация
+card-status-delivery = доставка
+card-status-complete = выполнен
+card-status-cancelled = отменён
