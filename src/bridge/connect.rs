@@ -177,7 +177,8 @@ impl Connector {
     /// Runs the whole flow and returns the account's clientId (new, or the existing one when
     /// this CRM was connected before).
     #[tracing::instrument(skip_all)]
-    /// `language`: the page's the merchant connected from; the account's cards use it.
+    /// `language`: the page's the merchant connected from; the account's cards use it unless
+    /// the CRM names its own.
     pub async fn connect(
         &self,
         crm_url: &str,
@@ -232,6 +233,17 @@ impl Connector {
                 "chats-empty-token",
             )));
         }
+
+        // The account's cards are in the CRM's own language where it names one we have texts
+        // in, else in the page's. Which scope reading the settings needs is UNVERIFIED: a
+        // refusal, like an answer without the setting, only means the page's language.
+        let language = match self.crm.system_language(&crm, &key).await {
+            Ok(tag) => tag.as_deref().and_then(Lang::from_tag).unwrap_or(language),
+            Err(e) => {
+                tracing::info!(error = %e, "the CRM's system language could not be read; the page's is kept");
+                language
+            }
+        };
 
         self.store
             .save_connected_account(&ConnectedAccount {

@@ -181,6 +181,30 @@ impl CrmClient {
             .map(str::to_owned))
     }
 
+    /// `GET /api/v5/settings`: the account's `system_language` (`"RU"`, `"en"`, …), if the CRM
+    /// says. Read at connect for the language of the account's cards (`protocol/system-api.md`
+    /// §4, as RetailCRM's booking module does); the tolerant reading of its shape is
+    /// `settings.system_language.value`, or a bare string there.
+    #[tracing::instrument(skip(self, key), fields(crm = %crm))]
+    pub async fn system_language(
+        &self,
+        crm: &CrmUrl,
+        key: &ApiKey,
+    ) -> Result<Option<String>, CrmError> {
+        #[derive(Deserialize)]
+        struct SettingsAnswer {
+            #[serde(default)]
+            settings: Value,
+        }
+        let request = self.http.get(format!("{crm}/api/v5/settings"));
+        let answer: SettingsAnswer = self.call(request, key).await?;
+        let language = answer.settings.get("system_language");
+        Ok(language
+            .and_then(|l| l.get("value").or(Some(l)))
+            .and_then(Value::as_str)
+            .map(str::to_owned))
+    }
+
     async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         request: reqwest::RequestBuilder,

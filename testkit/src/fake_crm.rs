@@ -55,6 +55,9 @@ pub struct FakeCrmState {
     pub mg_endpoint: String,
     /// Every route answers like nginx for an unknown account.
     pub not_a_crm: bool,
+    /// `settings.system_language.value` of `GET /api/v5/settings` (`None`: the key may not
+    /// read the settings, answered 403 as the CRM does).
+    pub system_language: Option<&'static str>,
     /// How long every answer waits (for tests of in-flight requests).
     pub delay: std::time::Duration,
     pub requests: Vec<Recorded>,
@@ -79,6 +82,7 @@ impl FakeCrm {
             mg_token: MG_TOKEN.to_owned(),
             mg_endpoint: MG_ENDPOINT.to_owned(),
             not_a_crm: false,
+            system_language: None,
             delay: std::time::Duration::ZERO,
             requests: Vec::new(),
         }));
@@ -87,6 +91,7 @@ impl FakeCrm {
             .route("/api/api-versions", get(api_versions))
             .route("/api/v5/integration-modules/{code}/edit", post(edit_module))
             .route("/api/v5/integration-modules/{code}", get(get_module))
+            .route("/api/v5/settings", get(system_settings))
             .fallback(|| async {
                 (
                     StatusCode::NOT_FOUND,
@@ -212,6 +217,26 @@ async fn api_versions(State(state): State<Shared>, headers: HeaderMap) -> Respon
     }
     let versions = state.lock().unwrap().versions.clone();
     Json(json!({"success": true, "versions": versions})).into_response()
+}
+
+/// `GET /api/v5/settings` (`protocol/system-api.md` §5.2 names its keys).
+async fn system_settings(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if let Some(r) = key_rejection(&headers) {
+        return r;
+    }
+    match state.lock().unwrap().system_language {
+        Some(language) => Json(json!({"success": true, "settings": {
+            "default_currency": {"value": "RUB", "updated_at": "2026-01-10 12:00:00"},
+            "system_language": {"value": language, "updated_at": "2026-01-10 12:00:00"},
+            "timezone": {"value": "Europe/Moscow", "updated_at": "2026-01-10 12:00:00"}
+        }}))
+        .into_response(),
+        None => (
+            StatusCode::FORBIDDEN,
+            Json(json!({"success": false, "errorMsg": "Access denied"})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET integration-modules/{code}` (test vector T11): carries the current MG token.

@@ -417,4 +417,15 @@ async fn the_account_keeps_the_language_it_was_connected_in(db: Db) {
         assert_eq!(body["success"], true, "{body}");
         assert_eq!(stored_language(&app).await, want);
     }
+
+    // Where the CRM names its language (`GET /api/v5/settings`), that one is kept, whatever the
+    // page's; one we have no texts in leaves the page's.
+    app.crm.set(|s| s.system_language = Some("ES"));
+    let page = connect_in(&app, &browser(), "", Some("ru"), API_KEY).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+    assert_eq!(stored_language(&app).await, Lang::Es);
+    app.crm.set(|s| s.system_language = Some("de"));
+    let page = connect_in(&app, &browser(), "", Some("ru"), API_KEY).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+    assert_eq!(stored_language(&app).await, Lang::Ru);
 }

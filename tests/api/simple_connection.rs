@@ -330,7 +330,9 @@ async fn a_signed_request_connects_and_lands_on_the_settings_page(db: Db) {
         [
             "GET /api/credentials",
             "GET /api/api-versions",
-            "POST /api/v5/integration-modules/mg-acme/edit"
+            "POST /api/v5/integration-modules/mg-acme/edit",
+            // The account's language, where the CRM says it.
+            "GET /api/v5/settings"
         ]
     );
     let modules = app.crm.registered_modules();
