@@ -179,7 +179,7 @@ impl Ingest {
     }
 
     /// Stores the job (or recognises it as a duplicate) and returns when that is committed.
-    pub async fn accept(&self, job: NewJob) -> Result<(), IngestError> {
+    async fn accept(&self, job: NewJob) -> Result<(), IngestError> {
         self.writer
             .submit(job)
             .await

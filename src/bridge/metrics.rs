@@ -19,31 +19,27 @@ pub struct Metrics {
     waits: [Mutex<WaitWindow>; 2],
 }
 
-fn slot(direction: Direction) -> usize {
-    direction.index()
-}
-
 /// The labels dashboards know from the Telegram-only versions; kept so they keep working.
 const DIRECTIONS: [&str; 2] = ["telegram_to_mg", "mg_to_telegram"];
 
 impl Metrics {
     pub fn delivered(&self, direction: Direction) {
-        self.delivered[slot(direction)].fetch_add(1, Ordering::Relaxed);
+        self.delivered[direction.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn retried(&self, direction: Direction) {
-        self.retried[slot(direction)].fetch_add(1, Ordering::Relaxed);
+        self.retried[direction.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn failed(&self, direction: Direction) {
-        self.failed[slot(direction)].fetch_add(1, Ordering::Relaxed);
+        self.failed[direction.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     /// A delivery was claimed after waiting `wait_ms` since it was due.
     pub fn started(&self, direction: Direction, wait_ms: i64) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         let now_s = crate::store::now_ms() / 1000;
-        self.waits[slot(direction)]
+        self.waits[direction.index()]
             .lock()
             .unwrap()
             .record(now_s, wait_ms.max(0) as u64);

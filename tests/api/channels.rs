@@ -526,18 +526,22 @@ async fn bot_forms_are_csrf_protected(db: Db) {
     }
 }
 
-#[tokio::test]
-async fn start_up_updates_stale_channel_settings_in_mg() {
+/// A service with a bot whose stored channel settings an older build declared.
+async fn with_stale_channel_settings() -> TestApp {
     let app = spawn_app_with(Db::Sqlite, |_| {}).await;
     connected_with_bot(&app).await;
     sqlx::query("UPDATE channel SET settings_hash = 'older-build'")
         .execute(app.store.pool())
         .await
         .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn start_up_updates_stale_channel_settings_in_mg() {
+    let app = with_stale_channel_settings().await;
     // A second instance on the same database: its start-up reconciles.
-    let mut settings = crate::helpers::test_settings(&app.database.url, Db::Sqlite);
-    settings.telegram.api_url = app.telegram.api_url();
-    let second = mgbridge::app::Application::build(settings).await.unwrap();
+    let second = app.second_instance(Db::Sqlite).await;
     let mut puts = 0;
     for _ in 0..100 {
         puts = app
@@ -557,19 +561,12 @@ async fn start_up_updates_stale_channel_settings_in_mg() {
 
 #[tokio::test]
 async fn shutdown_waits_for_a_reconcile_in_flight() {
-    let app = spawn_app_with(Db::Sqlite, |_| {}).await;
-    connected_with_bot(&app).await;
-    sqlx::query("UPDATE channel SET settings_hash = 'older-build'")
-        .execute(app.store.pool())
-        .await
-        .unwrap();
+    let app = with_stale_channel_settings().await;
     // MG is slow: the second instance's start-up reconcile is still talking to it when that
     // instance is told to stop, at once.
     app.mg
         .set(|s| s.delay = std::time::Duration::from_millis(800));
-    let mut settings = crate::helpers::test_settings(&app.database.url, Db::Sqlite);
-    settings.telegram.api_url = app.telegram.api_url();
-    let second = mgbridge::app::Application::build(settings).await.unwrap();
+    let second = app.second_instance(Db::Sqlite).await;
     second.run_until_stopped(async {}).await.unwrap();
     // It stopped only after the reconcile had stored what MG took.
     let hash: String = sqlx::query_scalar("SELECT settings_hash FROM channel")

@@ -169,6 +169,16 @@ pub struct FormPage {
 }
 
 impl TestApp {
+    /// Another instance of the service on this one's database and fakes (a replica, or the
+    /// next version after an upgrade), built and not yet serving.
+    pub async fn second_instance(&self, db: Db) -> Application {
+        let mut settings = test_settings(&self.database.url, db);
+        settings.telegram.api_url = self.telegram.api_url();
+        Application::build(settings)
+            .await
+            .expect("the second instance starts")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.address, path))

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::bridge::text_update;
 use crate::fake_telegram::BOT_ID;
-use crate::helpers::{spawn_app_with, test_settings, wait_for, Db};
+use crate::helpers::{spawn_app_with, wait_for, Db};
 use crate::on_both_databases;
 use mgbridge::domain::MessengerKind;
 use mgbridge::store::SentPart;
@@ -94,11 +94,8 @@ async fn rows_from_before_the_messenger_seam_keep_working(db: Db) {
     assert_eq!(kinds, ["mg", "telegram"], "the jobs are in the old shape");
 
     // The upgraded service on the same database.
-    let mut settings = test_settings(&app.database.url, db);
-    settings.telegram.api_url = app.telegram.api_url();
-    let upgraded = mgbridge::app::Application::build(settings)
-        .await
-        .expect("the upgraded service migrates and starts");
+    // It migrates on start.
+    let upgraded = app.second_instance(db).await;
     app.address = format!("http://{}", upgraded.local_addr());
     let store = upgraded.store();
     tokio::spawn(upgraded.run_until_stopped(std::future::pending()));

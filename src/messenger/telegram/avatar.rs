@@ -2,9 +2,7 @@
 //! (`bridge::avatar`): fetched with the channel's bot and streamed through us, since
 //! Telegram's own file URL holds the bot token.
 
-use secrecy::ExposeSecret;
-
-use super::{BotToken, PhotoSize, Telegram, TelegramError};
+use super::{PhotoSize, Telegram, TelegramError};
 use crate::store::Channel;
 
 /// MG shows avatars small; this is the smallest size Telegram makes that still looks sharp.
@@ -34,9 +32,9 @@ pub async fn profile_photo(
     let Ok(user_id) = user_id.parse::<i64>() else {
         return Ok(None);
     };
-    let token =
-        BotToken::parse(channel.token.expose_secret()).map_err(|_| PhotoError::BadCredentials)?;
-    let bot = telegram.client.bot(&token);
+    let bot = telegram
+        .bot_for(&channel.token)
+        .map_err(|_| PhotoError::BadCredentials)?;
     let fetched = async {
         let photos = bot.get_user_profile_photos(user_id, 1).await?;
         let Some(size) = photos.photos.first().and_then(|sizes| pick_size(sizes)) else {

@@ -26,7 +26,9 @@ impl Telegram {
         url: url::Url,
         secret: &str,
     ) -> Result<(), LinkError> {
-        let bot = self.client.bot(&parse(token)?);
+        let bot = self
+            .bot_for(token)
+            .map_err(|e| LinkError::BadToken(e.text()))?;
         bot.set_webhook(&SetWebhook {
             url,
             secret_token: secret.to_owned().into(),
@@ -40,7 +42,9 @@ impl Telegram {
     }
 
     pub async fn delete_webhook(&self, token: &secrecy::SecretString) -> Result<(), LinkError> {
-        let bot = self.client.bot(&parse(token)?);
+        let bot = self
+            .bot_for(token)
+            .map_err(|e| LinkError::BadToken(e.text()))?;
         bot.delete_webhook(false)
             .await
             .map(|_| ())

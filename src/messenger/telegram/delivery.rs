@@ -2,7 +2,7 @@
 //! its own (the channel's bot, Telegram's flood limits), and how Telegram's refusals end a
 //! delivery.
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::bridge::delivery::{Delivery, DeliveryError};
 use crate::config::TelegramSettings;
@@ -10,7 +10,9 @@ use crate::mg::{MessageSent, MgWebhook, SendingErrorCode};
 use crate::store::Channel;
 
 use super::rate::TelegramRate;
-use super::{inbound, outbound, Bot, BotToken, TelegramClient, TelegramError, Update};
+use super::{
+    inbound, outbound, Bot, BotToken, BotTokenError, TelegramClient, TelegramError, Update,
+};
 
 /// One per service: the Bot API client and the flood limits every bot shares it with.
 #[derive(Debug)]
@@ -38,11 +40,15 @@ impl Telegram {
         }
     }
 
+    /// The bot of a token as it is kept (a stored channel's, or one checked at adding).
+    pub fn bot_for(&self, token: &SecretString) -> Result<Bot, BotTokenError> {
+        BotToken::parse(token.expose_secret()).map(|token| self.client.bot(&token))
+    }
+
     /// The bot of a stored Telegram channel.
     pub fn bot(&self, channel: &Channel) -> Result<Bot, DeliveryError> {
-        let token = BotToken::parse(channel.token.expose_secret())
-            .map_err(|_| DeliveryError::failed("the stored bot token is not a bot token"))?;
-        Ok(self.client.bot(&token))
+        self.bot_for(&channel.token)
+            .map_err(|_| DeliveryError::failed("the stored bot token is not a bot token"))
     }
 
     fn via(&self, channel: &Channel) -> Result<Via<'_>, DeliveryError> {
