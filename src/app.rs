@@ -30,6 +30,8 @@ use crate::config::Settings;
 use crate::crm::address::CrmPolicy;
 use crate::crm::CrmClient;
 use crate::crypto::{self, Cipher, KeySource, MasterKey};
+use crate::messenger::max::client::MaxClient;
+use crate::messenger::max::Max;
 use crate::messenger::telegram::{Telegram, TelegramClient};
 use crate::messenger::Messengers;
 use crate::mg::{MgClient, Priority};
@@ -217,8 +219,13 @@ fn app_state(
         &settings.telegram.api_url,
         Duration::from_secs(settings.telegram.timeout_seconds),
     )?;
+    let max = MaxClient::new(
+        &settings.max.api_url,
+        Duration::from_secs(settings.max.timeout_seconds),
+    )?;
     let messengers = Arc::new(Messengers {
         telegram: Telegram::new(telegram, &settings.telegram),
+        max: Max::new(max, settings.max.bot_requests_per_second),
     });
     let avatar_links = AvatarLinks::from_master(key, settings.server.public_url.clone());
     let wake = Arc::new(Wake::default());

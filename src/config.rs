@@ -23,6 +23,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub telegram: TelegramSettings,
+    pub max: MaxSettings,
     pub mg: MgSettings,
     pub crm: CrmSettings,
     pub security: SecuritySettings,
@@ -98,6 +99,15 @@ pub struct TelegramSettings {
     /// Sends per second into one chat (Telegram: about 1), and the short burst allowed first.
     pub chat_messages_per_second: u32,
     pub chat_burst: u32,
+}
+
+/// The MAX Bot API (`messenger::max`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MaxSettings {
+    pub api_url: Url,
+    pub timeout_seconds: u64,
+    /// Calls one bot may make per second (MAX: about 30).
+    pub bot_requests_per_second: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -318,6 +328,10 @@ mod tests {
         assert_eq!(
             settings.telegram.api_url.as_str(),
             "https://api.telegram.org/"
+        );
+        assert_eq!(
+            settings.max.api_url.as_str(),
+            "https://platform-api2.max.ru/"
         );
         assert!(settings
             .crm

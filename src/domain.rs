@@ -228,18 +228,21 @@ impl fmt::Display for CrmUrl {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessengerKind {
     Telegram,
+    Max,
 }
 
 impl MessengerKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Telegram => "telegram",
+            Self::Max => "max",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "telegram" => Some(Self::Telegram),
+            "max" => Some(Self::Max),
             _ => None,
         }
     }
@@ -248,6 +251,7 @@ impl MessengerKind {
     pub fn display_name(self) -> &'static str {
         match self {
             Self::Telegram => "Telegram",
+            Self::Max => "MAX",
         }
     }
 
@@ -255,6 +259,9 @@ impl MessengerKind {
     pub fn token_hint(self) -> &'static str {
         match self {
             Self::Telegram => "Copy it again from @BotFather (or issue a new one with /token).",
+            Self::Max => {
+                "Copy it again from the bot's page on business.max.ru (Chat bots → Integration)."
+            }
         }
     }
 
@@ -262,6 +269,7 @@ impl MessengerKind {
     pub fn mg_channel_type(self) -> &'static str {
         match self {
             Self::Telegram => "telegram",
+            Self::Max => "max",
         }
     }
 
@@ -269,6 +277,7 @@ impl MessengerKind {
     pub fn webhook_segment(self) -> &'static str {
         match self {
             Self::Telegram => "telegram",
+            Self::Max => "max",
         }
     }
 }

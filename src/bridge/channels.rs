@@ -129,6 +129,7 @@ impl AddBotError {
 fn token_hint(kind: MessengerKind) -> Text {
     Text::new(match kind {
         MessengerKind::Telegram => "error-bot-token-hint-telegram",
+        MessengerKind::Max => "error-bot-token-hint-max",
     })
 }
 

@@ -11,6 +11,9 @@
 //! `match` shows every messenger's arm side by side. Adding a messenger is a folder beside
 //! `telegram/`, a variant of `MessengerKind`, and one arm in each method below.
 
+pub mod cards;
+pub mod html;
+pub mod max;
 pub mod telegram;
 
 use secrecy::SecretString;
@@ -21,6 +24,27 @@ use crate::mg::{ChannelSettings, MessageSent, MgWebhook};
 use crate::store::Channel;
 
 pub use telegram::avatar::{Photo, PhotoError};
+
+/// What a messenger's webhook makes of a body it was posted, once the request is
+/// authenticated. Nothing is stored by deciding.
+pub enum Accepted {
+    /// To be queued for MG.
+    Carry(Carried),
+    /// Answered 200 and dropped (a kind the bridge does not carry, a group chat); logged.
+    Ignore,
+    /// Answered 400.
+    Malformed(String),
+}
+
+/// An update the bridge carries, ready for `bridge::ingest`.
+pub struct Carried {
+    /// The chat's id, which is also how MG names the chat.
+    pub chat: String,
+    /// The messenger's id of the update (or of what it did): repeats are dropped by it.
+    pub update_id: String,
+    /// The update as it is stored: what was parsed, so the worker reads back exactly that.
+    pub update: Box<serde_json::value::RawValue>,
+}
 
 /// A bot as its messenger names it, once its token checks out.
 pub struct BotIdentity {
@@ -49,6 +73,7 @@ pub enum LinkError {
 #[derive(Debug)]
 pub struct Messengers {
     pub telegram: telegram::Telegram,
+    pub max: max::Max,
 }
 
 impl Messengers {
@@ -60,6 +85,7 @@ impl Messengers {
     ) -> Result<(), DeliveryError> {
         match d.channel.messenger {
             MessengerKind::Telegram => self.telegram.deliver_to_mg(d, update).await,
+            MessengerKind::Max => self.max.deliver_to_mg(d, update).await,
         }
     }
 
@@ -71,6 +97,7 @@ impl Messengers {
     ) -> Result<String, DeliveryError> {
         match d.channel.messenger {
             MessengerKind::Telegram => self.telegram.send_message(d, sent).await,
+            MessengerKind::Max => self.max.send_message(d, sent).await,
         }
     }
 
@@ -78,6 +105,7 @@ impl Messengers {
     pub async fn apply(&self, d: &mut Delivery<'_>, hook: &MgWebhook) -> Result<(), DeliveryError> {
         match d.channel.messenger {
             MessengerKind::Telegram => self.telegram.apply(d, hook).await,
+            MessengerKind::Max => self.max.apply(d, hook).await,
         }
     }
 
@@ -91,6 +119,9 @@ impl Messengers {
             MessengerKind::Telegram => telegram::BotToken::parse(raw)
                 .map(|t| t.expose().to_owned().into())
                 .map_err(|e| e.text()),
+            MessengerKind::Max => max::MaxToken::parse(raw)
+                .map(|t| t.expose().to_owned().into())
+                .map_err(|e| e.text()),
         }
     }
 
@@ -102,6 +133,7 @@ impl Messengers {
     ) -> Result<BotIdentity, LinkError> {
         match kind {
             MessengerKind::Telegram => self.telegram.identify(token).await,
+            MessengerKind::Max => self.max.identify(token).await,
         }
     }
 
@@ -115,6 +147,7 @@ impl Messengers {
     ) -> Result<(), LinkError> {
         match kind {
             MessengerKind::Telegram => self.telegram.set_webhook(token, url, secret).await,
+            MessengerKind::Max => self.max.set_webhook(token, url, secret).await,
         }
     }
 
@@ -126,6 +159,7 @@ impl Messengers {
     ) -> Result<(), LinkError> {
         match kind {
             MessengerKind::Telegram => self.telegram.delete_webhook(token).await,
+            MessengerKind::Max => self.max.delete_webhook(token).await,
         }
     }
 
@@ -133,6 +167,7 @@ impl Messengers {
     pub fn channel_settings(&self, kind: MessengerKind) -> ChannelSettings {
         match kind {
             MessengerKind::Telegram => telegram::channel_settings::telegram_channel_settings(),
+            MessengerKind::Max => max::channel_settings::max_channel_settings(),
         }
     }
 
@@ -146,11 +181,13 @@ impl Messengers {
             MessengerKind::Telegram => {
                 telegram::avatar::profile_photo(&self.telegram, channel, user_id).await
             }
+            MessengerKind::Max => self.max.profile_photo(channel, user_id).await,
         }
     }
 
     /// The janitor's turn: each messenger forgets what went quiet.
     pub fn sweep(&self) {
         self.telegram.sweep();
+        self.max.sweep();
     }
 }

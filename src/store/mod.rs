@@ -4,6 +4,7 @@
 
 mod accounts;
 mod channels;
+mod chats;
 mod claim;
 mod lanes;
 mod queue;

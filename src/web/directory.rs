@@ -24,6 +24,8 @@ pub struct ChannelEntry {
     pub id: ChannelId,
     pub account_id: AccountId,
     pub messenger: MessengerKind,
+    /// The messenger's id of the bot: updates it echoes of its own messages are not carried.
+    pub bot_id: String,
     pub webhook_secret: SecretString,
     pub active: bool,
     /// MG's id of the channel: the operators' replies name it (their lane is keyed by it).
@@ -59,6 +61,7 @@ impl Directory {
             id: channel.id,
             account_id: channel.account_id,
             messenger: channel.messenger,
+            bot_id: channel.bot_id,
             webhook_secret: channel.webhook_secret,
             active: channel.active,
             mg_channel_id: channel.mg_channel_id,

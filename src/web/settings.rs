@@ -1,5 +1,5 @@
 //! The account's settings page, `/settings/{clientId}` (the `accountUrl` the CRM links to):
-//! the account's state, its Telegram bots, and the forms that add and remove them.
+//! the account's state, its Telegram and MAX bots, and the forms that add and remove them.
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
@@ -47,18 +47,37 @@ struct SettingsPage<'a> {
 
 struct BotRow {
     id: String,
+    messenger: &'static str,
+    /// Where the bot's chat opens for a customer.
+    link: String,
     username: String,
     mg_channel_id: i64,
     active: bool,
     added_at: String,
 }
 
+/// One form per messenger, told apart by the token field's name: `bot_token` is a Telegram
+/// bot's, `max_token` a MAX bot's.
 #[derive(Deserialize)]
 struct AddBotForm {
     #[serde(default)]
-    bot_token: String,
+    bot_token: Option<String>,
+    #[serde(default)]
+    max_token: Option<String>,
     #[serde(default)]
     authenticity_token: String,
+}
+
+impl AddBotForm {
+    fn token(&self) -> (MessengerKind, &str) {
+        match (&self.max_token, &self.bot_token) {
+            (Some(max), None) => (MessengerKind::Max, max),
+            (_, token) => (
+                MessengerKind::Telegram,
+                token.as_deref().unwrap_or_default(),
+            ),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -99,11 +118,8 @@ async fn add_bot(
     if token.verify(&form.authenticity_token).is_err() {
         return Err(PageError::Csrf);
     }
-    // The form's `bot_token` is a Telegram bot's.
-    let added = state
-        .channels
-        .add_bot(&mut account, MessengerKind::Telegram, &form.bot_token)
-        .await;
+    let (kind, raw_token) = form.token();
+    let added = state.channels.add_bot(&mut account, kind, raw_token).await;
     match added {
         // Step 10 of the integration guide: back to the CRM, where the new channel's chats live.
         Ok(_) => Ok(Redirect::to(account.crm_url.as_str()).into_response()),
@@ -183,6 +199,11 @@ async fn settings_page(
         .into_iter()
         .map(|c| BotRow {
             id: c.id.as_str().to_owned(),
+            messenger: c.messenger.display_name(),
+            link: match c.messenger {
+                MessengerKind::Telegram => format!("https://t.me/{}", c.bot_username),
+                MessengerKind::Max => format!("https://max.ru/{}", c.bot_username),
+            },
             username: c.bot_username,
             mg_channel_id: c.mg_channel_id,
             active: c.active,

@@ -1,5 +1,5 @@
-//! The webhooks: Telegram's updates (`POST /telegram/{webhook_key}`) and MessageGateway's
-//! events (`POST /webhook/mg`). Each authenticates, parses at the edge, hands what it accepted
+//! The webhooks: the messengers' updates (`POST /telegram/{webhook_key}`,
+//! `POST /max/{webhook_key}`) and MessageGateway's events (`POST /webhook/mg`). Each authenticates, parses at the edge, hands what it accepted
 //! to `bridge::ingest` (which makes it a job and commits it) and only then answers; the workers
 //! deliver. Nothing is stored for a request that is refused.
 //!
@@ -23,7 +23,9 @@ use crate::bridge::delivery::DeliveryError;
 use crate::bridge::ingest::{CustomerUpdate, OperatorEvent};
 use crate::bridge::mg_reply::webhook_reply;
 use crate::config::DeliveryMode;
-use crate::messenger::telegram::inbound::{self, Accepted};
+use crate::domain::MessengerKind;
+use crate::messenger::telegram::inbound;
+use crate::messenger::{max, Accepted};
 use crate::mg::{MgWebhook, SendingErrorCode};
 use crate::store::secret_eq;
 
@@ -37,6 +39,7 @@ const CLIENT_ID_HEADER: &str = "clientid";
 pub fn router(concurrency: usize) -> Router<AppState> {
     Router::new()
         .route("/telegram/{webhook_key}", post(telegram_update))
+        .route("/max/{webhook_key}", post(max_update))
         .route("/webhook/mg", post(mg_webhook))
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY))
         // One limit for both routes: `Router::layer` wraps each route on its own, and only
@@ -74,14 +77,56 @@ async fn telegram_update(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let given = headers
-        .get(TELEGRAM_SECRET_HEADER)
+    let given = secret_of(&headers, TELEGRAM_SECRET_HEADER);
+    customer_update(
+        &state,
+        MessengerKind::Telegram,
+        &webhook_key,
+        &given,
+        request,
+    )
+    .await
+}
+
+async fn max_update(
+    State(state): State<AppState>,
+    Path(webhook_key): Path<String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let given = secret_of(&headers, max::SECRET_HEADER);
+    customer_update(&state, MessengerKind::Max, &webhook_key, &given, request).await
+}
+
+fn secret_of(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let channel = match state.directory.channel(&state.store, &webhook_key).await {
-        Ok(Some(channel)) if secret_eq(&channel.webhook_secret, given) => channel,
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A messenger's webhook: the path's channel and its secret (compared in constant time), then
+/// the body, read only once authenticated and judged by the messenger, then the job committed
+/// before the answer.
+async fn customer_update(
+    state: &AppState,
+    kind: MessengerKind,
+    webhook_key: &str,
+    given: &str,
+    request: Request,
+) -> Response {
+    let channel = match state.directory.channel(&state.store, webhook_key).await {
+        Ok(Some(channel))
+            if channel.messenger == kind && secret_eq(&channel.webhook_secret, given) =>
+        {
+            channel
+        }
         Ok(_) => {
-            tracing::warn!("Telegram webhook refused: unknown path or wrong secret token");
+            tracing::warn!(
+                messenger = kind.as_str(),
+                "webhook refused: unknown path or wrong secret"
+            );
             return refuse(
                 StatusCode::UNAUTHORIZED,
                 "unknown webhook or wrong secret token",
@@ -93,11 +138,15 @@ async fn telegram_update(
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let carried = match inbound::accept_update(&body) {
+    let accepted = match kind {
+        MessengerKind::Telegram => inbound::accept_update(&body),
+        MessengerKind::Max => max::inbound::accept_update(&body, &channel.bot_id),
+    };
+    let carried = match accepted {
         Accepted::Carry(carried) => carried,
         Accepted::Ignore => return ok_empty(),
         Accepted::Malformed(e) => {
-            tracing::warn!(error = %e, "malformed Telegram update refused");
+            tracing::warn!(messenger = kind.as_str(), error = %e, "malformed update refused");
             return refuse(StatusCode::BAD_REQUEST, "malformed update");
         }
     };

@@ -12,6 +12,8 @@ pub mod database;
 #[cfg(feature = "fakes")]
 pub mod fake_crm;
 #[cfg(feature = "fakes")]
+pub mod fake_max;
+#[cfg(feature = "fakes")]
 pub mod fake_mg;
 #[cfg(feature = "fakes")]
 pub mod fake_telegram;

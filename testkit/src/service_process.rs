@@ -182,12 +182,32 @@ fn copy_to(mut from: impl std::io::Read + Send + 'static, mut to: std::fs::File)
     std::thread::spawn(move || std::io::copy(&mut from, &mut to));
 }
 
-/// What a merchant does in the browser, over plain HTTP: connect the CRM, add the bot. Returns
-/// the account's clientId.
+/// What a merchant does in the browser, over plain HTTP: connect the CRM, add the Telegram
+/// bot. Returns the account's clientId.
 pub async fn connect_and_add_bot(
     address: &str,
     crm_url: &str,
     api_key: &str,
+    bot_token: &str,
+) -> String {
+    connect_and_add(address, crm_url, api_key, "bot_token", bot_token).await
+}
+
+/// The same with a MAX bot (the settings page's `max_token` form).
+pub async fn connect_and_add_max_bot(
+    address: &str,
+    crm_url: &str,
+    api_key: &str,
+    max_token: &str,
+) -> String {
+    connect_and_add(address, crm_url, api_key, "max_token", max_token).await
+}
+
+async fn connect_and_add(
+    address: &str,
+    crm_url: &str,
+    api_key: &str,
+    field: &str,
     bot_token: &str,
 ) -> String {
     let client = reqwest::Client::builder()
@@ -218,10 +238,7 @@ pub async fn connect_and_add_bot(
     let token = form_token(&settings.text().await.unwrap());
     let added = client
         .post(format!("{address}{location}/bots"))
-        .form(&[
-            ("bot_token", bot_token),
-            ("authenticity_token", token.as_str()),
-        ])
+        .form(&[(field, bot_token), ("authenticity_token", token.as_str())])
         .send()
         .await
         .unwrap();

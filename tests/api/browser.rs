@@ -273,6 +273,51 @@ async fn a_merchant_adds_a_bot_and_returns_to_the_crm() {
     browser.close().await;
 }
 
+#[tokio::test]
+async fn a_merchant_adds_a_max_bot_beside_a_telegram_one() {
+    let app = spawn_app(Db::Sqlite).await;
+    let client_id = app.connect_fake_crm().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    let settings = format!("{}/settings/{client_id}", app.address);
+    c.goto(&settings).await.unwrap();
+    let field = c.find(Locator::Css("#bot_token")).await.unwrap();
+    field.send_keys(crate::fake_telegram::TOKEN).await.unwrap();
+    click(c, "#add-bot button[type=submit]").await;
+    c.goto(&settings).await.unwrap();
+    let field = c.find(Locator::Css("#max_token")).await.unwrap();
+    assert_eq!(
+        field.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
+    field.send_keys(crate::fake_max::TOKEN).await.unwrap();
+    click(c, "#add-max-bot button[type=submit]").await;
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.as_str().trim_end_matches('/'), app.crm.url);
+
+    c.goto(&settings).await.unwrap();
+    let rows = c.find_all(Locator::Css("tr.bot")).await.unwrap();
+    let mut texts = Vec::new();
+    for row in rows {
+        texts.push(row.text().await.unwrap());
+    }
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    let max = texts
+        .iter()
+        .find(|t| t.contains("MAX"))
+        .unwrap_or_else(|| panic!("no MAX row in {texts:?}"));
+    assert!(
+        max.contains(&format!("@{}", crate::fake_max::BOT_USERNAME)),
+        "{max}"
+    );
+    assert!(max.contains("Active"), "{max}");
+    assert!(texts.iter().any(|t| t.contains("Telegram")), "{texts:?}");
+    screenshot(c, "settings-with-max-bot").await;
+
+    browser.close().await;
+}
+
 /// The page's `<html lang>`.
 async fn html_lang(client: &Client) -> String {
     let html = client.find(Locator::Css("html")).await.unwrap();

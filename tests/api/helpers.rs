@@ -16,6 +16,7 @@ use tracing_subscriber::EnvFilter;
 
 pub use crate::database::{Db, TestDatabase};
 use crate::fake_crm::FakeCrm;
+use crate::fake_max::FakeMax;
 use crate::fake_mg::FakeMg;
 use crate::fake_telegram::FakeTelegram;
 
@@ -72,6 +73,7 @@ pub struct TestApp {
     pub store: Store,
     pub crm: FakeCrm,
     pub telegram: FakeTelegram,
+    pub max: FakeMax,
     pub mg: FakeMg,
     pub database: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -92,11 +94,13 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestAp
     init_test_logging();
     let crm = FakeCrm::start().await;
     let telegram = FakeTelegram::with_bot().await;
+    let max = FakeMax::with_bot().await;
     let mg = FakeMg::start().await;
     crm.set(|s| s.mg_endpoint = mg.url.clone());
     let database = TestDatabase::new(db).await;
     let mut settings = test_settings(&database.url, db);
     settings.telegram.api_url = telegram.api_url();
+    settings.max.api_url = max.api_url();
     tweak(&mut settings);
     let app = Application::build(settings)
         .await
@@ -118,6 +122,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestAp
         store,
         crm,
         telegram,
+        max,
         mg,
         database,
         shutdown: Some(tx),
@@ -232,19 +237,71 @@ impl TestApp {
 
     /// Submits the settings page's add-bot form, as a browser would.
     pub async fn add_bot(&self, client_id: &str, bot_token: &str) -> FormPage {
+        self.submit_bot_form(client_id, "bot_token", bot_token)
+            .await
+    }
+
+    /// Submits the settings page's add-a-MAX-bot form.
+    pub async fn add_max_bot(&self, client_id: &str, max_token: &str) -> FormPage {
+        self.submit_bot_form(client_id, "max_token", max_token)
+            .await
+    }
+
+    async fn submit_bot_form(&self, client_id: &str, field: &str, token: &str) -> FormPage {
         let html = self.settings_html(client_id).await;
         let csrf = input_value(&html, "authenticity_token").expect("the form has a CSRF token");
         let response = self
             .client
             .post(format!("{}/settings/{client_id}/bots", self.address))
-            .form(&[
-                ("bot_token", bot_token),
-                ("authenticity_token", csrf.as_str()),
-            ])
+            .form(&[(field, token), ("authenticity_token", csrf.as_str())])
             .send()
             .await
             .unwrap();
         FormPage::read(response).await
+    }
+
+    /// Connects the fake CRM and adds the fake MAX bot.
+    pub async fn connect_with_max_bot(&self) -> Bridge {
+        let client_id = self.connect_fake_crm().await;
+        let page = self.add_max_bot(&client_id, crate::fake_max::TOKEN).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+        let subscription = self
+            .max
+            .subscriptions_of(crate::fake_max::TOKEN)
+            .pop()
+            .expect("adding the MAX bot subscribed its webhook");
+        let path = url::Url::parse(&subscription.url)
+            .unwrap()
+            .path()
+            .to_owned();
+        let mg_channel_id = self
+            .mg
+            .channels()
+            .into_iter()
+            .find(|c| c.is_active && c.r#type == "max")
+            .expect("adding the bot activated an MG channel")
+            .id;
+        Bridge {
+            client_id,
+            webhook_path: path,
+            webhook_secret: subscription.secret.expect("a secret was set"),
+            mg_channel_id,
+        }
+    }
+
+    /// MAX delivering an update to the bot's webhook, secret header included.
+    pub async fn post_max_update(
+        &self,
+        bridge: &Bridge,
+        update: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, bridge.webhook_path))
+            .header("X-Max-Bot-Api-Secret", &bridge.webhook_secret)
+            .json(update)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Presses a bot's Remove button.

@@ -6,7 +6,10 @@
 use crate::helpers::{capture_logs_and_spans, spawn_app, Db};
 use crate::on_both_databases;
 
-on_both_databases!(connecting_and_adding_a_bot_logs_no_secret);
+on_both_databases!(
+    connecting_and_adding_a_bot_logs_no_secret,
+    a_max_bot_and_its_messages_log_no_secret
+);
 
 async fn connecting_and_adding_a_bot_logs_no_secret(db: Db) {
     // Before the service starts, so its start-up is captured as well.
@@ -50,4 +53,29 @@ async fn connecting_and_adding_a_bot_logs_no_secret(db: Db) {
         "secrets in the logs:\n{}",
         leaks.join("\n")
     );
+}
+
+/// The same for a MAX bot: adding it, a customer's message and an operator's reply, at TRACE.
+async fn a_max_bot_and_its_messages_log_no_secret(db: Db) {
+    let logs = capture_logs_and_spans();
+    let app = spawn_app(db).await;
+    let bridge = app.connect_with_max_bot().await;
+    let update =
+        crate::fake_max::updates::message_created(5, "Ann", None, 77, "mid.l1", Some("hi"));
+    assert_eq!(app.post_max_update(&bridge, &update).await.status(), 200);
+    app.wait_for_jobs("done", 1).await;
+    let text = logs.text();
+    assert!(text.contains("save_channel"), "not captured:\n{text}");
+    assert!(
+        text.contains("bot added"),
+        "the adding was not captured:\n{text}"
+    );
+    for (name, secret) in [
+        ("the MAX token", crate::fake_max::TOKEN),
+        ("the webhook secret", bridge.webhook_secret.as_str()),
+        ("the clientId", bridge.client_id.as_str()),
+    ] {
+        let leak = text.lines().find(|line| line.contains(secret));
+        assert!(leak.is_none(), "{name} in the logs: {leak:?}");
+    }
 }

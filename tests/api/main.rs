@@ -3,7 +3,7 @@
 
 // The fakes, the test database and the service process live in testkit/ (shared with the
 // benchmarks); named here so the tests reach them as `crate::fake_mg` and the like.
-use mgbridge_testkit::{database, fake_crm, fake_mg, fake_telegram, service_process};
+use mgbridge_testkit::{database, fake_crm, fake_max, fake_mg, fake_telegram, service_process};
 
 mod activity;
 mod bridge;
@@ -12,6 +12,7 @@ mod channels;
 mod connect;
 mod conversation;
 mod crash;
+mod crash_max;
 mod fairness;
 mod fault_proxy;
 mod faults_db;
@@ -23,6 +24,7 @@ mod hostile_http;
 mod i18n;
 mod inbound;
 mod log_secrets;
+mod max;
 mod mg_client;
 mod outbound;
 mod private_postgres;

@@ -2,27 +2,10 @@
 //! an update the bridge carries, for its chat's lane; one it answers and ignores; or a body it
 //! refuses. Nothing is stored here.
 
-use serde_json::value::RawValue;
-
 use super::payload::encode_update;
 use crate::messenger::telegram::{ChatType, Update};
 
-pub enum Accepted {
-    /// To be queued for MG.
-    Carry(Carried),
-    /// Answered 200 and dropped (a kind the bridge does not carry, a group chat); logged.
-    Ignore,
-    /// Answered 400 (Telegram does not send these).
-    Malformed(String),
-}
-
-pub struct Carried {
-    /// The private chat's id, which is also how MG names the chat.
-    pub chat: String,
-    pub update_id: String,
-    /// The update as it is stored (`encode_update`).
-    pub update: Box<RawValue>,
-}
+pub use crate::messenger::{Accepted, Carried};
 
 pub fn accept_update(body: &[u8]) -> Accepted {
     let update: Update = match serde_json::from_slice(body) {

@@ -1,6 +1,6 @@
 //! Our ids of Telegram messages and chats, file names, and reactions as Telegram spells them.
 
-use super::text::is_blank;
+use crate::messenger::html::is_blank;
 use crate::store::SentPart;
 
 /// Our external id of a Telegram message, `"{chat_id}:{message_id}"`.

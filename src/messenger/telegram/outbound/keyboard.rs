@@ -1,6 +1,6 @@
 //! MG's quick replies as Telegram buttons.
 
-use super::text::{is_blank, is_web_url};
+use crate::messenger::html::{is_blank, is_web_url};
 use crate::messenger::telegram::{
     InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyMarkup,
 };

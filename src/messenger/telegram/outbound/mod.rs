@@ -12,12 +12,10 @@
 //! Telegram's refusals become [`DeliveryError`]s through its `From` impl: blocked → access
 //! restricted, chat not found → customer not exists, 429 → retry after Telegram's wait.
 
-mod cards;
 mod changes;
 mod ids;
 mod keyboard;
 mod plan;
-mod text;
 
 use crate::bridge::delivery::DeliveryError;
 use crate::messenger::telegram::delivery::TgDelivery;
@@ -27,9 +25,13 @@ use crate::messenger::telegram::{
 };
 use crate::mg::{MessageSent, MgError, MgWebhook, SendingErrorCode, WebhookItem};
 
+use crate::messenger::{cards, html as text};
 pub use ids::{message_ref, parse_message_ref};
 use plan::{Media, Step};
-use text::{CAPTION_LIMIT, TEXT_LIMIT};
+
+/// Telegram's limits on a message's text and a media caption (visible characters).
+pub const TEXT_LIMIT: usize = 4096;
+pub const CAPTION_LIMIT: usize = 1024;
 
 /// The most Telegram takes from a bot per file (multipart upload).
 const FILE_LIMIT: u64 = 50 * 1024 * 1024;

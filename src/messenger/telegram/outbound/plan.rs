@@ -8,14 +8,14 @@
 use crate::messenger::telegram::ReplyMarkup;
 use crate::mg::{MessageSent, MessageType, WebhookItem};
 
-use super::cards::{order_card, product_card, template_text};
 use super::ids::parse_message_ref;
 use super::keyboard::keyboard;
-use super::text::{
-    escape_html, is_web_url, pack_lines, text_messages, utf16_len, visible_len, CAPTION_LIMIT,
-    TEXT_LIMIT,
-};
+use super::{CAPTION_LIMIT, TEXT_LIMIT};
 use crate::i18n::Lang;
+use crate::messenger::cards::{order_card, product_card, template_text};
+use crate::messenger::html::{
+    escape_html, is_web_url, pack_lines, text_messages, utf16_len, visible_len,
+};
 
 /// Items per album (Telegram takes 2–10).
 pub const ALBUM_MAX: usize = 10;

@@ -1,15 +1,11 @@
-//! Text for Telegram: HTML escaping, splitting to Telegram's limits, and formatted lines
-//! packed into messages.
+//! HTML text for the messengers that take it (Telegram's HTML parse mode, MAX's `html`
+//! format: both read `<b>`, `<i>`, `<a href>`, `<code>` and `<pre>`): escaping, splitting to a
+//! messenger's limit, and formatted lines packed into messages.
 //!
 //! Lengths are counted in UTF-16 code units of the visible text, which is what Telegram limits
 //! ("1–4096 characters after entities parsing"; a code unit count is never below the character
-//! count, so it errs on the safe side). Text is split first and escaped after, so an escape
-//! sequence is never cut.
-
-/// `sendMessage` text.
-pub const TEXT_LIMIT: usize = 4096;
-/// Media captions.
-pub const CAPTION_LIMIT: usize = 1024;
+//! count, so it errs on the safe side for MAX's 4,000 characters too). Text is split first and
+//! escaped after, so an escape sequence is never cut.
 
 /// Text for Telegram's HTML parse mode.
 pub fn escape_html(text: &str) -> String {

@@ -1,6 +1,6 @@
 //! Order and product cards, and templates sent without their text, as readable HTML lines.
 
-use super::text::{is_blank, is_web_url, Line};
+use super::html::{is_blank, is_web_url, Line};
 use crate::i18n::{Lang, Text};
 use crate::mg::{Cost, MessageOrder, MessageProduct, OrderStatusCode, WebhookTemplate};
 
@@ -274,8 +274,8 @@ pub fn template_text(template: &WebhookTemplate) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::text::pack_lines;
     use super::*;
+    use crate::messenger::html::pack_lines;
     use crate::mg::{
         OrderDelivery, OrderItem, OrderPayment, OrderStatus, PaymentStatus, Quantity,
         TemplateBodyVariables, TemplateButtonVariables, TemplateVariables,
