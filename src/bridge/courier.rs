@@ -10,6 +10,7 @@ use crate::bridge::delivery::{Delivery, DeliveryError};
 use crate::bridge::file_budget::FileBudget;
 use crate::bridge::ingest::read_customer_update;
 use crate::bridge::mg_access::MgAccess;
+use crate::bridge::worker::Seat;
 use crate::domain::{AccountId, Direction};
 use crate::messenger::Messengers;
 use crate::mg::{
@@ -30,8 +31,8 @@ pub struct Courier {
 }
 
 impl Courier {
-    /// Delivers one claimed job.
-    pub async fn deliver(&self, job: &ClaimedJob) -> Result<(), DeliveryError> {
+    /// Delivers one claimed job, run in the worker's `seat`.
+    pub async fn deliver(&self, job: &ClaimedJob, seat: &Seat) -> Result<(), DeliveryError> {
         let mut account = self.account(&job.account_id).await?;
         match job.direction {
             Direction::ToMg => {
@@ -41,7 +42,7 @@ impl Courier {
                     .find_channel(&account.id, &channel_id)
                     .await?
                     .ok_or_else(|| DeliveryError::failed("the bot's channel no longer exists"))?;
-                let mut d = self.delivery(&mut account, &channel);
+                let mut d = self.delivery(&mut account, &channel, Some(seat));
                 // A customer is waiting for this one: ahead of the token's acks at MG.
                 d.mg = &self.mg_for_customers;
                 self.messengers.deliver_to_mg(&mut d, update.get()).await
@@ -52,7 +53,7 @@ impl Courier {
                     DeliveryError::failed("a stored webhook that acts on no chat")
                 })?;
                 let channel = self.active_channel(&account, mg_channel_id).await?;
-                let mut d = self.delivery(&mut account, &channel);
+                let mut d = self.delivery(&mut account, &channel, Some(seat));
                 match &hook {
                     MgWebhook::MessageSent(sent) => {
                         let transport_id = self.messengers.send_message(&mut d, sent).await?;
@@ -73,7 +74,7 @@ impl Courier {
         sent: &MessageSent,
     ) -> Result<String, DeliveryError> {
         let channel = self.active_channel(account, sent.channel_id).await?;
-        let mut d = self.delivery(account, &channel);
+        let mut d = self.delivery(account, &channel, None);
         self.messengers.send_message(&mut d, sent).await
     }
 
@@ -139,7 +140,12 @@ impl Courier {
             .ok_or_else(|| DeliveryError::failed("this MG channel has no active bot"))
     }
 
-    fn delivery<'a>(&'a self, account: &'a mut Account, channel: &'a Channel) -> Delivery<'a> {
+    fn delivery<'a>(
+        &'a self,
+        account: &'a mut Account,
+        channel: &'a Channel,
+        seat: Option<&'a Seat>,
+    ) -> Delivery<'a> {
         Delivery {
             account,
             channel,
@@ -147,6 +153,7 @@ impl Courier {
             store: &self.store,
             avatars: &self.avatars,
             files: &self.files,
+            seat,
             via: (),
         }
     }

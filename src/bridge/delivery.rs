@@ -10,8 +10,9 @@
 use std::time::Duration;
 
 use crate::bridge::avatar::AvatarLinks;
-use crate::bridge::file_budget::FileBudget;
+use crate::bridge::file_budget::{FileBudget, FileReservation};
 use crate::bridge::mg_access::{MgAccess, MgAccessError};
+use crate::bridge::worker::Seat;
 use crate::mg::{MgError, SendingErrorCode};
 use crate::store::{Account, Channel, Store, StoreError};
 
@@ -25,9 +26,27 @@ pub struct Delivery<'a, M = ()> {
     pub store: &'a Store,
     /// Signed, expiring avatar URLs served by us (a messenger's file URL may hold its token).
     pub avatars: &'a AvatarLinks,
-    /// Memory for attachments held between download and upload: reserve before downloading.
+    /// Memory for attachments held between download and upload: reserve before downloading
+    /// (`reserve_files`).
     pub files: &'a FileBudget,
+    /// The worker slot this delivery runs in (none in the webhook's sync mode).
+    pub seat: Option<&'a Seat>,
     pub via: M,
+}
+
+impl<M> Delivery<'_, M> {
+    /// Holds `bytes` of the file budget for files about to be downloaded. While the budget is
+    /// used up, the delivery waits for it off its worker slot, so the deliveries queued behind
+    /// it (other chats' texts) run meanwhile.
+    pub async fn reserve_files(&self, bytes: u64) -> FileReservation {
+        if let Some(now) = self.files.try_reserve(bytes) {
+            return now;
+        }
+        if let Some(seat) = self.seat {
+            seat.step_aside();
+        }
+        self.files.reserve(bytes).await
+    }
 }
 
 impl<'a> Delivery<'a> {
@@ -40,6 +59,7 @@ impl<'a> Delivery<'a> {
             store: self.store,
             avatars: self.avatars,
             files: self.files,
+            seat: self.seat,
             via,
         }
     }

@@ -4,11 +4,13 @@
 //! for tens of gigabytes. Each delivery reserves what its files will take before downloading
 //! any of them, all in one acquisition: a delivery never holds part of the budget while
 //! waiting for the rest, so two albums cannot deadlock. A reservation larger than the whole
-//! budget takes the whole budget, which lets it run alone rather than never.
+//! budget takes the whole budget, which lets it run alone rather than never. A queue delivery
+//! that has to wait gives its worker slot back meanwhile (`Delivery::reserve_files`), so
+//! deliveries without files are not held up behind it.
 
 use std::sync::Arc;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 /// The semaphore counts KiB: a 10 × 50 MB album is 512,000 permits, well inside `u32`.
 const UNIT: u64 = 1024;
@@ -36,7 +38,10 @@ impl FileReservation {
 impl FileBudget {
     /// `megabytes` from `queue.file_memory_mb`; at least 1 MiB.
     pub fn new(megabytes: u64) -> Self {
-        let total = (megabytes.max(1) * 1024).min(u64::from(u32::MAX)) as u32;
+        let total = megabytes
+            .max(1)
+            .saturating_mul(1024)
+            .min(u64::from(u32::MAX)) as u32;
         Self {
             permits: Arc::new(Semaphore::new(total as usize)),
             total,
@@ -45,17 +50,42 @@ impl FileBudget {
 
     /// Waits until `bytes` (clamped to the budget) are free, then holds them.
     pub async fn reserve(&self, bytes: u64) -> FileReservation {
-        let units = bytes.div_ceil(UNIT).clamp(1, u64::from(self.total)) as u32;
+        let units = self.units(bytes);
         let permit = self
             .permits
             .clone()
             .acquire_many_owned(units)
             .await
             .expect("the file budget's semaphore is never closed");
+        Self::reservation(permit, units)
+    }
+
+    /// The same without waiting: `None` while the memory is taken.
+    pub fn try_reserve(&self, bytes: u64) -> Option<FileReservation> {
+        let units = self.units(bytes);
+        match self.permits.clone().try_acquire_many_owned(units) {
+            Ok(permit) => Some(Self::reservation(permit, units)),
+            Err(TryAcquireError::NoPermits) => None,
+            Err(TryAcquireError::Closed) => {
+                unreachable!("the file budget's semaphore is never closed")
+            }
+        }
+    }
+
+    fn units(&self, bytes: u64) -> u32 {
+        bytes.div_ceil(UNIT).clamp(1, u64::from(self.total)) as u32
+    }
+
+    fn reservation(permit: OwnedSemaphorePermit, units: u32) -> FileReservation {
         FileReservation {
             _permit: permit,
             bytes: u64::from(units) * UNIT,
         }
+    }
+
+    /// Bytes reserved now (`/metrics`).
+    pub fn reserved(&self) -> u64 {
+        self.total() - self.available()
     }
 
     /// Bytes free now (for metrics and tests).
@@ -104,6 +134,19 @@ mod tests {
         assert_eq!(budget.available(), 0);
         drop(album);
         assert_eq!(budget.available(), budget.total());
+    }
+
+    #[tokio::test]
+    async fn trying_takes_only_free_memory_and_gives_it_back_on_drop() {
+        let budget = FileBudget::new(1);
+        let held = budget.try_reserve(700 * 1024).expect("the budget is free");
+        assert_eq!(budget.reserved(), 700 * 1024);
+        assert!(budget.try_reserve(400 * 1024).is_none(), "1.1 MB of 1 MB");
+        assert_eq!(budget.reserved(), 700 * 1024, "a refused try holds nothing");
+        drop(held);
+        assert_eq!(budget.reserved(), 0);
+        let all = budget.try_reserve(5 * MB).expect("clamped to the budget");
+        assert_eq!(all.bytes(), MB);
     }
 
     #[tokio::test]

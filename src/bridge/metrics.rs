@@ -1,12 +1,13 @@
 //! Delivery counters for `/metrics` (Prometheus text format): what was delivered, retried and
 //! reported as failed, per direction; deliveries in flight; and the 99th-percentile queue wait
-//! of the last minute. Plain atomics and one small histogram ring: a few series need no metrics
+//! of the last minute; the file memory reserved. Plain atomics and one small histogram ring: a few series need no metrics
 //! framework.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::bridge::file_budget::FileBudget;
 use crate::domain::Direction;
 use crate::store::QueueStats;
 
@@ -49,8 +50,9 @@ impl Metrics {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// The counters of this process, and the queue's depth from the database (all replicas).
-    pub fn render(&self, queue: Option<QueueStats>) -> String {
+    /// The counters of this process, its file memory, and the queue's depth from the database
+    /// (all replicas).
+    pub fn render(&self, queue: Option<QueueStats>, files: &FileBudget) -> String {
         let mut out = String::new();
         for (name, help, values) in [
             (
@@ -80,6 +82,15 @@ impl Metrics {
             "# HELP mgbridge_deliveries_in_flight Deliveries this process is running now.\n\
              # TYPE mgbridge_deliveries_in_flight gauge\nmgbridge_deliveries_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mgbridge_file_memory_reserved_bytes Memory held for operators' attachments between download and upload (of queue.file_memory_mb).\n\
+             # TYPE mgbridge_file_memory_reserved_bytes gauge\nmgbridge_file_memory_reserved_bytes {}\n\
+             # HELP mgbridge_file_memory_budget_bytes queue.file_memory_mb, in bytes.\n\
+             # TYPE mgbridge_file_memory_budget_bytes gauge\nmgbridge_file_memory_budget_bytes {}",
+            files.reserved(),
+            files.total()
         );
         let now_s = crate::store::now_ms() / 1000;
         let _ = writeln!(

@@ -1,13 +1,14 @@
 //! The delivery worker: claims lane heads from the queue (`store::queue`), delivers each
 //! through the `courier`, and settles it: done, retried later with backoff, or reported as
-//! failed. One loop per process, up to `queue.concurrency` deliveries at a time.
+//! failed. One loop per process, up to `queue.concurrency` deliveries at a time, and as many
+//! again that wait for file memory (`Seat`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
@@ -18,7 +19,7 @@ use crate::bridge::metrics::Metrics;
 use crate::bridge::recovery::Recovery;
 use crate::bridge::schedule::{RoundRobin, Wake};
 use crate::config::QueueSettings;
-use crate::domain::Direction;
+use crate::domain::{AccountId, Direction};
 use crate::mg::SendingErrorCode;
 use crate::store::{ClaimedJob, Settlement, Store, StoreError};
 use crate::telemetry::chain;
@@ -91,6 +92,7 @@ impl Worker {
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         let concurrency = self.settings.concurrency.max(1);
         let slots = Arc::new(Semaphore::new(concurrency as usize));
+        let aside = Arc::new(Semaphore::new(concurrency as usize));
         let shares = Arc::new(Mutex::new(RoundRobin::new(
             self.settings.account_concurrency as usize,
         )));
@@ -141,12 +143,17 @@ impl Worker {
                 self.metrics
                     .started(job.direction, crate::store::now_ms() - job.due_at);
                 let worker = self.clone();
-                let shares = shares.clone();
+                let seat = Seat {
+                    place: Mutex::new(Place::Slot { _permit: permit }),
+                    aside: aside.clone(),
+                    shares: shares.clone(),
+                    account: job.account_id.clone(),
+                    wake: self.wake.clone(),
+                };
                 let in_flight = in_flight.clone();
                 let stop = stop.clone();
                 self.tasks.spawn(async move {
-                    let (account, lane, job_id) =
-                        (job.account_id.clone(), job.lane.clone(), job.job_id);
+                    let (lane, job_id) = (job.lane.clone(), job.job_id);
                     // Every line a delivery logs, down to the HTTP clients', says which job.
                     let span = tracing::info_span!(
                         "delivery",
@@ -156,16 +163,15 @@ impl Worker {
                         direction = job.direction.as_str(),
                         attempt = job.attempts,
                     );
-                    worker.settle(job, &stop).instrument(span).await;
+                    worker.settle(job, &seat, &stop).instrument(span).await;
                     {
                         let mut in_flight = in_flight.lock().unwrap();
                         if in_flight.get(&lane) == Some(&job_id) {
                             in_flight.remove(&lane);
                         }
                     }
-                    shares.lock().unwrap().ended(&account);
                     worker.metrics.ended();
-                    drop(permit);
+                    drop(seat);
                     // The lane's next job, or another account's, may be claimable now.
                     worker.wake.slot_free();
                 });
@@ -179,8 +185,10 @@ impl Worker {
                 }
             }
         }
-        // Let deliveries in flight finish (each is bounded by its HTTP timeouts).
+        // Let deliveries in flight finish (each is bounded by its HTTP timeouts), those moved
+        // aside too (they never wait for a slot, so this cannot deadlock).
         let _ = slots.acquire_many(concurrency).await;
+        let _ = aside.acquire_many(concurrency).await;
         if let Err(e) = self.store.release_leases(&self.owner).await {
             tracing::warn!(error = %chain(&e), "giving queue leases back failed; they expire on their own");
         }
@@ -230,8 +238,8 @@ impl Worker {
     }
 
     /// Delivers one job and records how it ended.
-    async fn settle(&self, job: ClaimedJob, stop: &watch::Receiver<bool>) {
-        let outcome = self.courier.deliver(&job).await;
+    async fn settle(&self, job: ClaimedJob, seat: &Seat, stop: &watch::Receiver<bool>) {
+        let outcome = self.courier.deliver(&job, seat).await;
         let settled = match outcome {
             Ok(()) => {
                 self.metrics.delivered(job.direction);
@@ -411,6 +419,52 @@ impl Worker {
             Err(e) => tracing::warn!(error = %chain(&e), "deleting finished jobs failed"),
         }
         self.courier.messengers.sweep();
+    }
+}
+
+/// Where a delivery runs: one of the worker's `queue.concurrency` slots, or, once it has had to
+/// wait for file memory, one of as many places kept aside for such deliveries. Moving aside
+/// frees the slot (and the account's share of them) for deliveries without files, such as
+/// other chats' texts. A delivery aside never waits for a slot again, so the file budget and
+/// the slots cannot wait on each other: at most twice `queue.concurrency` deliveries run, and
+/// the ones aside hold nothing but their files, which the budget bounds.
+pub struct Seat {
+    place: Mutex<Place>,
+    aside: Arc<Semaphore>,
+    shares: Arc<Mutex<RoundRobin>>,
+    account: AccountId,
+    wake: Arc<Wake>,
+}
+
+/// Each holds its permit until the delivery ends.
+enum Place {
+    Slot { _permit: OwnedSemaphorePermit },
+    Aside { _permit: OwnedSemaphorePermit },
+}
+
+impl Seat {
+    /// The delivery is about to wait for file memory: give its slot to the next job, if a
+    /// place aside is free (else it waits in its slot, as every delivery did before).
+    pub fn step_aside(&self) {
+        let mut place = self.place.lock().unwrap();
+        if matches!(*place, Place::Aside { .. }) {
+            return;
+        }
+        let Ok(aside) = self.aside.clone().try_acquire_owned() else {
+            return;
+        };
+        *place = Place::Aside { _permit: aside };
+        self.shares.lock().unwrap().ended(&self.account);
+        self.wake.slot_free();
+        tracing::debug!("waiting for file memory: the delivery's slot goes to the next job");
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        if matches!(*self.place.get_mut().unwrap(), Place::Slot { .. }) {
+            self.shares.lock().unwrap().ended(&self.account);
+        }
     }
 }
 

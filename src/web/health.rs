@@ -27,7 +27,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        state.metrics.render(queue),
+        state.metrics.render(queue, &state.courier.files),
     )
 }
 

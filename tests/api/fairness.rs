@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::bridge::{operator_message, text_update};
 use crate::fake_crm::FakeCrm;
 use crate::fake_mg::FakeMg;
-use crate::helpers::{spawn_bridge, wait_for, Bridge, Db, TestApp};
+use crate::helpers::{metric, spawn_bridge, wait_for, Bridge, Db, TestApp};
 use crate::on_both_databases;
 
 /// Operators' messages of account A, one chat each: ~10 s of work at 30/s.
@@ -153,14 +153,6 @@ async fn a_customer_and_a_warm_reply_go_before_the_same_accounts_mailing(db: Db)
         mailing_done < (MAILING / 2) as usize,
         "the warm reply waited for the mailing: {mailing_done} of {MAILING} sent first ({took:?})"
     );
-}
-
-/// The value of the first sample of `series` in a Prometheus text page.
-fn metric(page: &str, series: &str) -> f64 {
-    page.lines()
-        .find_map(|line| line.strip_prefix(series))
-        .and_then(|rest| rest.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{series} is not in /metrics"))
 }
 
 on_both_databases!(

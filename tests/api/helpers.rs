@@ -163,6 +163,14 @@ pub async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T 
     }
 }
 
+/// The value of the first sample of `series` in a Prometheus text page.
+pub fn metric(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find_map(|line| line.strip_prefix(series))
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} is not in /metrics"))
+}
+
 /// What the connect page shows after a submit.
 #[derive(Debug)]
 pub struct FormPage {

@@ -85,7 +85,7 @@ async fn deliver(app: &TestApp, bridge: &Bridge, id: i64, data: Value) -> String
 }
 
 /// A parameter as a number, whether sent in JSON or in a multipart form (as text).
-fn int(value: &Value) -> i64 {
+pub(crate) fn int(value: &Value) -> i64 {
     match value {
         Value::Number(n) => n.as_i64().unwrap(),
         Value::String(s) => s.parse().unwrap(),

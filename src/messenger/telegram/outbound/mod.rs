@@ -149,7 +149,7 @@ async fn send_step(
             caption,
         } => {
             let described = describe(d, item, default_name(*kind)).await?;
-            let _memory = d.files.reserve(described.reserve).await;
+            let _memory = d.reserve_files(described.reserve).await;
             let file = download(d, described).await?;
             let size = file.bytes.len() as u64;
             let voice = is_voice(file.mime_type.as_deref());
@@ -188,8 +188,7 @@ async fn send_step(
             }
             // The whole album's memory at once (see `bridge::file_budget`).
             let _memory = d
-                .files
-                .reserve(described.iter().map(|f| f.reserve).sum())
+                .reserve_files(described.iter().map(|f| f.reserve).sum())
                 .await;
             let mut files = Vec::with_capacity(items.len());
             for file in described {
