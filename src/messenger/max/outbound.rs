@@ -222,7 +222,8 @@ async fn upload(
         .ok_or_else(|| DeliveryError::failed("MessageGateway gave no download URL for a file"))?
         .to_owned();
     let reserve = declared.map_or(FILE_LIMIT, |size| size + DECLARED_SLACK);
-    let _memory = d.files.reserve(reserve).await;
+    // One file at a time: it is uploaded and let go before the next is reserved.
+    let _memory = d.reserve_files(reserve).await;
     let bytes: Bytes = match d
         .mg
         .api(d.account)
