@@ -46,7 +46,7 @@ pub struct Channels {
 pub struct AccountLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
 
 impl AccountLocks {
-    async fn lock(&self, account: &Account) -> tokio::sync::OwnedMutexGuard<()> {
+    pub(super) async fn lock(&self, account: &Account) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = self
             .0
             .lock()
@@ -172,7 +172,7 @@ impl AddBotError {
     }
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(super) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
     hex::encode(buf)
@@ -213,9 +213,26 @@ pub fn settings_hash(settings: &ChannelSettings) -> String {
     hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }
 
+/// The name a channel has in MG: a bot's `@username`, a business account's own name.
+fn channel_name(channel: &Channel) -> String {
+    match channel.business_connection_id {
+        Some(_) => channel.bot_username.clone(),
+        None => format!("@{}", channel.bot_username),
+    }
+}
+
 impl Channels {
     fn webhook_url(&self, kind: MessengerKind, key: &str) -> String {
         format!("{}/{}/{key}", self.base_url, kind.webhook_segment())
+    }
+
+    /// The fingerprint of what the code declares for a messenger's channels: the settings MG
+    /// gets and the update kinds its webhooks ask for. Stored with each channel; the start-up
+    /// reconcile brings every channel whose fingerprint differs up to date.
+    pub fn declared_hash(&self, kind: MessengerKind) -> String {
+        let settings = settings_hash(&self.messengers.channel_settings(kind));
+        let kinds = self.messengers.update_kinds(kind).join(",");
+        hex::encode(Sha256::digest(format!("{settings}|{kinds}").as_bytes()))
     }
 
     /// Adds the bot whose token the merchant pasted, or updates and re-activates it when this
@@ -315,7 +332,7 @@ impl Channels {
                 webhook_key: &key,
                 webhook_secret: &secret,
                 mg_channel_id: mg_channel_id.0,
-                settings_hash: &settings_hash(&settings),
+                settings_hash: &self.declared_hash(kind),
             })
             .await;
         let channel_id = match saved {
@@ -381,6 +398,21 @@ impl Channels {
             tracing::warn!(error = %e, bot = %channel.bot_username, "could not remove the bot's webhook");
         }
         self.store.deactivate_channel(&channel.id).await?;
+        // The business accounts it answered for go with it.
+        for business in self.store.business_channels_of(&channel.id).await? {
+            let id = MgChannelId(business.mg_channel_id);
+            if let Err(e) = self
+                .mg
+                .call(
+                    account,
+                    |api| async move { api.deactivate_channel(id).await },
+                )
+                .await
+            {
+                tracing::warn!(error = %e, mg_channel = id.0, "could not deactivate a business account's channel");
+            }
+            self.store.deactivate_channel(&business.id).await?;
+        }
         tracing::info!(bot = %channel.bot_username, "bot removed");
         Ok(())
     }
@@ -402,14 +434,36 @@ impl Channels {
         };
         for channel in channels.iter().filter(|c| c.active) {
             let settings = self.messengers.channel_settings(channel.messenger);
-            let hash = settings_hash(&settings);
+            let hash = self.declared_hash(channel.messenger);
             if channel.settings_hash == hash {
                 continue;
+            }
+            // A bot's own channel: its webhook asks for the update kinds of this version.
+            if channel.business_connection_id.is_none() {
+                let url =
+                    url::Url::parse(&self.webhook_url(channel.messenger, &channel.webhook_key));
+                let set = match url {
+                    Ok(url) => {
+                        self.messengers
+                            .set_webhook(
+                                channel.messenger,
+                                &channel.token,
+                                url,
+                                channel.webhook_secret.expose_secret(),
+                            )
+                            .await
+                    }
+                    Err(e) => Err(LinkError::Refused(e.to_string())),
+                };
+                if let Err(e) = set {
+                    tracing::warn!(error = %e, bot = %channel.bot_username, "reconcile: re-setting the webhook failed");
+                    continue;
+                }
             }
             let id = MgChannelId(channel.mg_channel_id);
             let request = UpdateChannelRequest {
                 r#type: Some(channel.messenger.mg_channel_type().into()),
-                name: Some(format!("@{}", channel.bot_username)),
+                name: Some(channel_name(channel)),
                 external_id: Some(channel.bot_id.clone()),
                 avatar_url: None,
                 settings: Some(settings.clone()),

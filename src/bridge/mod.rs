@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod avatar;
+pub mod business;
 pub mod channels;
 pub mod connect;
 pub mod courier;

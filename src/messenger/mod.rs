@@ -34,6 +34,22 @@ pub enum Accepted {
     Ignore,
     /// Answered 400.
     Malformed(String),
+    /// An account connected the bot to itself, or changed that connection (Telegram
+    /// Business): its own channel is made, switched or kept before the answer.
+    Connection(BusinessAccount),
+}
+
+/// A business account the bot answers for (Telegram Business): each is an MG channel of its
+/// own, and the bot's calls for it name the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessAccount {
+    pub connection_id: String,
+    pub owner_user_id: String,
+    /// `@username`, or the owner's name: the channel's name in the CRM.
+    pub owner_name: String,
+    pub can_reply: bool,
+    pub can_read: bool,
+    pub enabled: bool,
 }
 
 /// An update the bridge carries, ready for `bridge::ingest`.
@@ -44,6 +60,9 @@ pub struct Carried {
     pub update_id: String,
     /// The update as it is stored: what was parsed, so the worker reads back exactly that.
     pub update: Box<serde_json::value::RawValue>,
+    /// The business connection it came through (Telegram Business): it belongs to that
+    /// connection's channel, not the bot's.
+    pub connection: Option<String>,
 }
 
 /// A bot as its messenger names it, once its token checks out.
@@ -160,6 +179,15 @@ impl Messengers {
         match kind {
             MessengerKind::Telegram => self.telegram.delete_webhook(token).await,
             MessengerKind::Max => self.max.delete_webhook(token).await,
+        }
+    }
+
+    /// The update kinds a bot's webhook asks for: a change re-sets live bots' webhooks at the
+    /// start-up reconcile, as a change of the channel settings updates MG.
+    pub fn update_kinds(&self, kind: MessengerKind) -> &'static [&'static str] {
+        match kind {
+            MessengerKind::Telegram => &telegram::BRIDGE_UPDATES,
+            MessengerKind::Max => max::inbound::BRIDGE_UPDATES,
         }
     }
 

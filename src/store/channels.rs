@@ -12,7 +12,7 @@ const WEBHOOK_SECRET: &str = "channel.webhook_secret";
 
 /// Our id of a channel row (a UUID; not secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelId(String);
+pub struct ChannelId(pub(super) String);
 
 impl ChannelId {
     pub fn generate() -> Self {
@@ -49,6 +49,8 @@ pub struct Channel {
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A Telegram Business connection's channel: every call for it names the connection.
+    pub business_connection_id: Option<String>,
 }
 
 /// What adding a bot stores.
@@ -79,7 +81,8 @@ impl std::fmt::Debug for NewChannel<'_> {
 
 const CHANNEL_COLUMNS: &str =
     "channel_id, account_id, messenger, bot_id, bot_username, bot_token_enc, \
-     webhook_key, webhook_secret_enc, mg_channel_id, settings_hash, active, created_at, updated_at";
+     webhook_key, webhook_secret_enc, mg_channel_id, settings_hash, active, created_at, updated_at, \
+     business_connection_id";
 
 impl Store {
     /// The account's channels, newest first (removed ones included, marked inactive).
@@ -262,6 +265,14 @@ impl Store {
         Ok(())
     }
 
+    pub(super) fn seal_bot_token(&self, token: &str) -> String {
+        self.cipher.seal(BOT_TOKEN, token)
+    }
+
+    pub(super) fn seal_webhook_secret(&self, secret: &str) -> String {
+        self.cipher.seal(WEBHOOK_SECRET, secret)
+    }
+
     fn channel_from_row(&self, row: &AnyRow) -> Result<Channel, StoreError> {
         Ok(Channel {
             id: ChannelId(row.try_get("channel_id")?),
@@ -286,6 +297,7 @@ impl Store {
             active: row.try_get::<i64, _>("active")? != 0,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            business_connection_id: row.try_get("business_connection_id")?,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! so nothing above this layer sees a sealed value and nothing below it sees a clear one.
 
 mod accounts;
+mod business;
 mod channels;
 mod chats;
 mod claim;
@@ -20,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use accounts::{Account, ConnectedAccount};
+pub use business::{BusinessLink, NewBusinessLink};
 pub use channels::{secret_eq, Channel, ChannelId, NewChannel};
 pub use queue::now_ms;
 pub use queue::{ClaimedJob, NewJob, QueueStats, Settlement};

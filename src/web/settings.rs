@@ -42,7 +42,19 @@ struct SettingsPage<'a> {
     mg_endpoint: &'a str,
     connected_at: String,
     bots: Vec<BotRow>,
+    business: Vec<BusinessRow>,
     error: Option<String>,
+}
+
+/// A business account connected to one of the bots (Telegram Business).
+struct BusinessRow {
+    name: String,
+    /// The bot it is connected to.
+    bot: String,
+    rights: String,
+    enabled: bool,
+    mg_channel_id: i64,
+    connected_at: String,
 }
 
 struct BotRow {
@@ -192,11 +204,40 @@ async fn settings_page(
         (false, false) => "settings-status-off",
         (true, false) => "settings-status-active",
     });
-    let bots = state
+    let channels = state.store.list_channels(&account.id).await?;
+    let bot_name = |id: &crate::store::ChannelId| {
+        channels
+            .iter()
+            .find(|c| &c.id == id)
+            .map(|c| format!("@{}", c.bot_username))
+            .unwrap_or_default()
+    };
+    let business = state
         .store
-        .list_channels(&account.id)
+        .list_business_links(&account.id)
         .await?
         .into_iter()
+        .map(|b| BusinessRow {
+            bot: bot_name(&b.bot_channel_id),
+            rights: [
+                (b.can_reply, "settings-business-can-reply"),
+                (b.can_read, "settings-business-can-read"),
+            ]
+            .into_iter()
+            .filter(|(granted, _)| *granted)
+            .map(|(_, key)| lang.t(key))
+            .collect::<Vec<_>>()
+            .join(", "),
+            name: b.owner_name,
+            enabled: b.enabled && b.can_reply,
+            mg_channel_id: b.mg_channel_id,
+            connected_at: format_unix(lang, b.connected_at),
+        })
+        .collect();
+    let bots = channels
+        .iter()
+        .filter(|c| c.business_connection_id.is_none())
+        .cloned()
         .map(|c| BotRow {
             id: c.id.as_str().to_owned(),
             messenger: c.messenger.display_name(),
@@ -223,6 +264,7 @@ async fn settings_page(
         mg_endpoint: &account.mg_endpoint_url,
         connected_at: format_unix(lang, account.created_at),
         bots,
+        business,
         error,
     };
     Ok((token, render(status_code, &page)).into_response())

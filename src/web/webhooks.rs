@@ -149,6 +149,10 @@ async fn customer_update(
             tracing::warn!(messenger = kind.as_str(), error = %e, "malformed update refused");
             return refuse(StatusCode::BAD_REQUEST, "malformed update");
         }
+        Accepted::Connection(business) if channel.active => {
+            return link_business(state, &channel.id, &business).await
+        }
+        Accepted::Connection(_) => return ok_empty(),
     };
     if !channel.active {
         tracing::info!(
@@ -157,13 +161,40 @@ async fn customer_update(
         );
         return ok_empty();
     }
+    // A business chat's update belongs to its connection's channel.
+    let (channel_id, mg_channel_id) = match &carried.connection {
+        None => (channel.id.clone(), channel.mg_channel_id),
+        Some(connection) => match state
+            .store
+            .find_business_link(&channel.id, connection)
+            .await
+        {
+            Ok(Some(link)) if link.enabled && link.can_reply => {
+                (link.channel_id, link.mg_channel_id)
+            }
+            Ok(Some(_)) => {
+                tracing::info!("update of a business connection that is off: ignored");
+                return ok_empty();
+            }
+            Ok(None) => {
+                // Its `business_connection` update has not been seen (yet): Telegram repeats
+                // this one after a 503, by when it usually has.
+                tracing::warn!("update of an unknown business connection: asking for a repeat");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unknown business connection, repeat later",
+                );
+            }
+            Err(e) => return unavailable(&e),
+        },
+    };
     let accepted = state
         .ingest
         .accept_customer_update(CustomerUpdate {
             account: &channel.account_id,
-            channel: &channel.id,
+            channel: &channel_id,
             messenger: channel.messenger,
-            mg_channel_id: channel.mg_channel_id,
+            mg_channel_id,
             chat: &carried.chat,
             update_id: &carried.update_id,
             update: carried.update,
@@ -172,6 +203,39 @@ async fn customer_update(
     match accepted {
         Ok(()) => ok_empty(),
         Err(e) => unavailable(&e),
+    }
+}
+
+/// A business account connected the bot, or changed the connection: its channel is brought in
+/// line before the answer (a failure is a 503, and Telegram repeats the update).
+async fn link_business(
+    state: &AppState,
+    bot_channel: &crate::store::ChannelId,
+    business: &crate::messenger::BusinessAccount,
+) -> Response {
+    let found = async {
+        let bot = state.store.find_channel_by_id(bot_channel).await?;
+        let account = match &bot {
+            Some(bot) => state.store.find_account(&bot.account_id).await?,
+            None => None,
+        };
+        Ok::<_, crate::store::StoreError>(bot.zip(account))
+    };
+    let (bot, mut account) = match found.await {
+        Ok(Some(found)) => found,
+        Ok(None) => return ok_empty(),
+        Err(e) => return unavailable(&e),
+    };
+    match state
+        .channels
+        .link_business(&mut account, &bot, business)
+        .await
+    {
+        Ok(_) => ok_empty(),
+        Err(e) => {
+            tracing::warn!(error = %e, "a business connection could not be set up: asking for a repeat");
+            refuse(StatusCode::SERVICE_UNAVAILABLE, "repeat later")
+        }
     }
 }
 

@@ -106,7 +106,9 @@ async fn adding_a_bot_sets_its_webhook_registers_the_channel_and_returns_to_the_
     assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(
         params,
-        json!({"url": url, "secret_token": secret, "allowed_updates": ["message", "edited_message", "message_reaction"]})
+        json!({"url": url, "secret_token": secret, "allowed_updates": ["message", "edited_message", "message_reaction",
+            "business_connection", "business_message", "edited_business_message",
+            "deleted_business_messages"]})
     );
 
     // MG: exactly one channel activation, with our settings, under the account's token.
@@ -557,6 +559,22 @@ async fn start_up_updates_stale_channel_settings_in_mg() {
     }
     drop(second);
     assert_eq!(puts, 1);
+    // The bot's webhook was set again, asking for this version's update kinds (the business
+    // ones among them): bots added before a version get what it carries.
+    let webhook_sets = app.telegram.calls_to("setWebhook");
+    assert_eq!(
+        webhook_sets.len(),
+        2,
+        "once when added, once at the reconcile"
+    );
+    let kinds = &webhook_sets[1].params["allowed_updates"];
+    assert!(
+        kinds
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("business_message")),
+        "{kinds}"
+    );
 }
 
 #[tokio::test]

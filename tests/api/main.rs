@@ -8,6 +8,7 @@ use mgbridge_testkit::{database, fake_crm, fake_max, fake_mg, fake_telegram, ser
 mod activity;
 mod bridge;
 mod browser;
+mod business;
 mod channels;
 mod connect;
 mod conversation;

@@ -106,7 +106,7 @@ async fn set_webhook_sends_exactly_the_url_secret_and_update_kinds() {
         json!({
             "url": "https://transport.example.com/telegram/webhook/ch_42",
             "secret_token": WEBHOOK_SECRET,
-            "allowed_updates": ["message", "edited_message", "message_reaction"],
+            "allowed_updates": BRIDGE_UPDATES,
             "max_connections": 20,
             "drop_pending_updates": true,
         })
@@ -116,11 +116,7 @@ async fn set_webhook_sends_exactly_the_url_secret_and_update_kinds() {
         Some(Webhook {
             url: "https://transport.example.com/telegram/webhook/ch_42".into(),
             secret_token: Some(WEBHOOK_SECRET.into()),
-            allowed_updates: vec![
-                "message".into(),
-                "edited_message".into(),
-                "message_reaction".into()
-            ],
+            allowed_updates: BRIDGE_UPDATES.map(String::from).to_vec(),
             max_connections: 20,
         })
     );
@@ -204,11 +200,7 @@ async fn webhook_info_reports_what_was_set() {
     assert_eq!(info.max_connections, Some(20));
     assert_eq!(
         info.allowed_updates,
-        Some(vec![
-            "message".to_owned(),
-            "edited_message".to_owned(),
-            "message_reaction".to_owned()
-        ])
+        Some(BRIDGE_UPDATES.map(String::from).to_vec())
     );
 }
 

@@ -2,7 +2,8 @@
 //! migration (0007: channels and sent parts with a messenger kind and text ids, jobs named by
 //! direction). The rows are made by the service, put back into the old shape the migrations
 //! before 0007 left, and the service is started again on them: it migrates, delivers the jobs
-//! that waited, finds the parts of an operator's message, and takes the bot's webhook.
+//! that waited, finds the parts of an operator's message, and takes the bot's webhook. The
+//! later migrations that reshaped `channel` again (0010) are undone with it and run again.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -47,6 +48,8 @@ CREATE INDEX sent_part_created ON sent_part (created_at);
 UPDATE job SET kind = 'telegram' WHERE kind = 'to_mg';
 UPDATE job SET kind = 'mg' WHERE kind = 'to_messenger';
 DELETE FROM _sqlx_migrations WHERE version = 7;
+DROP TABLE business_connection;
+DELETE FROM _sqlx_migrations WHERE version = 10;
 ";
 
 async fn rows_from_before_the_messenger_seam_keep_working(db: Db) {

@@ -57,6 +57,7 @@ pub fn accept_update(body: &[u8], bot_id: &str) -> Accepted {
             chat: chat.to_string(),
             update_id: key,
             update: stored,
+            connection: None,
         }),
         Err(e) => Accepted::Malformed(format!("cannot be stored: {e}")),
     }

@@ -28,6 +28,7 @@ use super::types::{
 use crate::http::{client_builder, describe_transport_error, read_bounded, BodyError};
 use multipart::{file_part, form_of};
 
+mod business;
 mod multipart;
 #[cfg(test)]
 mod tests;
@@ -73,6 +74,7 @@ impl TelegramClient {
         Bot {
             client: self.clone(),
             token: token.clone(),
+            business: None,
         }
     }
 }
@@ -91,6 +93,8 @@ impl fmt::Debug for TelegramClient {
 pub struct Bot {
     client: TelegramClient,
     token: BotToken,
+    /// The business connection its calls act for (Telegram Business), if any.
+    business: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Bot {
@@ -222,11 +226,20 @@ impl Bot {
     }
 
     /// Bots delete their own messages up to 48 hours old (and incoming ones in private chats).
+    /// In a business chat that is `deleteBusinessMessages` (Bot API 9.0).
     pub async fn delete_message(
         &self,
         chat_id: i64,
         message_id: i64,
     ) -> Result<bool, TelegramError> {
+        if self.business.is_some() {
+            return self
+                .call(
+                    "deleteBusinessMessages",
+                    &json!({ "message_ids": [message_id] }),
+                )
+                .await;
+        }
         self.call(
             "deleteMessage",
             &json!({ "chat_id": chat_id, "message_id": message_id }),
@@ -329,9 +342,20 @@ impl Bot {
         params: &P,
     ) -> Result<T, TelegramError> {
         // Encoded here rather than by reqwest so that a failure is ours to word.
-        let body = serde_json::to_vec(params).map_err(|e| {
+        let encode = |e: serde_json::Error| {
             TelegramError::Decode(scrub(&format!("{method}: cannot encode: {e}"), &self.token))
-        })?;
+        };
+        let body = match self.business_of(method) {
+            Some(connection) => {
+                let mut value = serde_json::to_value(params).map_err(encode)?;
+                if let Value::Object(fields) = &mut value {
+                    fields.insert("business_connection_id".into(), json!(connection));
+                }
+                serde_json::to_vec(&value)
+            }
+            None => serde_json::to_vec(params),
+        }
+        .map_err(encode)?;
         let request = self
             .client
             .http
@@ -346,6 +370,10 @@ impl Bot {
         method: &'static str,
         form: Form,
     ) -> Result<T, TelegramError> {
+        let form = match self.business_of(method) {
+            Some(connection) => form.text("business_connection_id", connection.to_owned()),
+            None => form,
+        };
         let request = self
             .client
             .http

@@ -51,9 +51,15 @@ impl Telegram {
             .map_err(|_| DeliveryError::failed("the stored bot token is not a bot token"))
     }
 
+    /// A business account's channel acts through its connection.
     fn via(&self, channel: &Channel) -> Result<Via<'_>, DeliveryError> {
+        let bot = self.bot(channel)?;
+        let bot = match &channel.business_connection_id {
+            Some(connection) => bot.for_business(connection),
+            None => bot,
+        };
         Ok(Via {
-            bot: self.bot(channel)?,
+            bot,
             rate: &self.rate,
         })
     }
@@ -76,7 +82,22 @@ impl Telegram {
         sent: &MessageSent,
     ) -> Result<String, DeliveryError> {
         let via = self.via(d.channel)?;
-        outbound::send_message(&mut d.with(via), sent).await
+        let business = d.channel.business_connection_id.is_some();
+        outbound::send_message(&mut d.with(via), sent)
+            .await
+            .map_err(|e| match e {
+                // A business bot may answer only within 24 hours of the customer's last
+                // message; Telegram's words for that refusal are UNVERIFIED, so any refusal
+                // of the right to write that is not a block reads as the window having closed.
+                DeliveryError::Failed {
+                    code: SendingErrorCode::AccessRestricted,
+                    reason,
+                } if business && !reason.contains("blocked") => DeliveryError::Failed {
+                    code: SendingErrorCode::ReplyTimedOut,
+                    reason,
+                },
+                other => other,
+            })
     }
 
     /// An operator's edit, delete or reaction, done.

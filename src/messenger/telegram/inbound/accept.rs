@@ -5,6 +5,8 @@
 use super::payload::encode_update;
 use crate::messenger::telegram::{ChatType, Update};
 
+use crate::messenger::telegram::BusinessConnection;
+use crate::messenger::BusinessAccount;
 pub use crate::messenger::{Accepted, Carried};
 
 pub fn accept_update(body: &[u8]) -> Accepted {
@@ -12,6 +14,16 @@ pub fn accept_update(body: &[u8]) -> Accepted {
         Ok(update) => update,
         Err(e) => return Accepted::Malformed(e.to_string()),
     };
+    if let Some(connection) = &update.business_connection {
+        return Accepted::Connection(business_account(connection));
+    }
+    if business_echo(&update) {
+        tracing::debug!(
+            update_id = update.update_id,
+            "the bot's own message in a business chat: not carried back"
+        );
+        return Accepted::Ignore;
+    }
     let Some((chat_id, chat_type)) = bridged_chat(&update) else {
         tracing::info!(
             update_id = update.update_id,
@@ -33,6 +45,7 @@ pub fn accept_update(body: &[u8]) -> Accepted {
             chat: chat_id.to_string(),
             update_id: update.update_id.to_string(),
             update: stored,
+            connection: business_connection_of(&update),
         }),
         Err(e) => Accepted::Malformed(format!("cannot be stored: {e}")),
     }
@@ -40,11 +53,72 @@ pub fn accept_update(body: &[u8]) -> Accepted {
 
 /// The chat of an update the bridge carries (messages, edits, reactions), with its type.
 fn bridged_chat(update: &Update) -> Option<(i64, ChatType)> {
-    if let Some(message) = update.message.as_ref().or(update.edited_message.as_ref()) {
+    let message = [
+        &update.message,
+        &update.edited_message,
+        &update.business_message,
+        &update.edited_business_message,
+    ]
+    .into_iter()
+    .find_map(Option::as_ref);
+    if let Some(message) = message {
         return Some((message.chat.id, message.chat.kind));
+    }
+    if let Some(deleted) = &update.deleted_business_messages {
+        return Some((deleted.chat.id, deleted.chat.kind));
     }
     update
         .message_reaction
         .as_ref()
         .map(|reaction| (reaction.chat.id, reaction.chat.kind))
+}
+
+/// The business connection a business update came through.
+fn business_connection_of(update: &Update) -> Option<String> {
+    let message = update
+        .business_message
+        .as_ref()
+        .or(update.edited_business_message.as_ref());
+    message
+        .and_then(|m| m.business_connection_id.clone())
+        .or_else(|| {
+            update
+                .deleted_business_messages
+                .as_ref()
+                .map(|d| d.business_connection_id.clone())
+        })
+}
+
+/// A message the bot itself sent in a business chat, which Telegram reports back.
+fn business_echo(update: &Update) -> bool {
+    [&update.business_message, &update.edited_business_message]
+        .into_iter()
+        .flatten()
+        .any(|m| m.sender_business_bot.is_some())
+}
+
+fn business_account(connection: &BusinessConnection) -> BusinessAccount {
+    let user = &connection.user;
+    let name = match user.username.as_deref().map(str::trim) {
+        Some(username) if !username.is_empty() => format!("@{username}"),
+        _ => format!(
+            "{} {}",
+            user.first_name.trim(),
+            user.last_name.as_deref().unwrap_or("").trim()
+        )
+        .trim()
+        .to_owned(),
+    };
+    BusinessAccount {
+        connection_id: connection.id.clone(),
+        owner_user_id: user.id.to_string(),
+        owner_name: if name.is_empty() {
+            user.id.to_string()
+        } else {
+            name
+        },
+        can_reply: connection.can_reply(),
+        can_read: connection.can_read_messages(),
+        enabled: connection.is_enabled,
+    }
 }

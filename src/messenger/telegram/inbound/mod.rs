@@ -9,6 +9,7 @@
 //! either map alike. Only private chats are bridged.
 
 mod accept;
+mod business;
 mod content;
 mod customer;
 mod long;
@@ -51,6 +52,16 @@ pub async fn deliver_update(d: &mut TgDelivery<'_>, update: &Update) -> Result<(
         if is_private(&reaction.chat, update.update_id) {
             return deliver_reaction(d, reaction).await;
         }
+    } else if let Some(message) = &update.business_message {
+        if is_private(&message.chat, update.update_id) {
+            return deliver_message(d, message).await;
+        }
+    } else if let Some(message) = &update.edited_business_message {
+        if is_private(&message.chat, update.update_id) {
+            return deliver_edit(d, message).await;
+        }
+    } else if let Some(deleted) = &update.deleted_business_messages {
+        return business::deliver_deleted(d, deleted).await;
     } else {
         tracing::info!(
             update_id = update.update_id,
@@ -104,10 +115,13 @@ async fn deliver_message(d: &mut TgDelivery<'_>, message: &Message) -> Result<()
 
 /// The whole `POST /messages` body for a message and its mapped content.
 fn send_request(d: &TgDelivery<'_>, message: &Message, new: NewMessage) -> SendMessageRequest {
-    let user = message
-        .from
-        .clone()
-        .unwrap_or_else(|| user_of_chat(&message.chat));
+    // In a business chat the owner writes too, from their phone: the customer is then the
+    // chat's user, and the message is the channel's own (`business::is_owners`).
+    let owners = business::is_owners(message);
+    let user = match (&message.from, owners) {
+        (Some(from), false) => from.clone(),
+        _ => user_of_chat(&message.chat),
+    };
     let avatar = d.avatars.url_for(&d.channel.id, &user.id.to_string());
     SendMessageRequest {
         channel: MgChannelId(d.channel.mg_channel_id),
@@ -115,9 +129,9 @@ fn send_request(d: &TgDelivery<'_>, message: &Message, new: NewMessage) -> SendM
         secondary_external_chat_ids: None,
         customer: Some(customer_of(&user, Some(avatar))),
         message: new,
-        originator: None,
+        originator: owners.then_some(crate::mg::Originator::Channel),
         quote: quote_of(message),
-        reply_deadline: None,
+        reply_deadline: business::reply_deadline(message, owners),
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use serde_with::serde_as;
 
 use super::lenient::Lenient;
+use super::{BusinessConnection, BusinessMessagesDeleted};
 
 /// One webhook delivery. Exactly one kind is set; kinds we do not model land in `other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,16 @@ pub struct Update {
     pub edited_channel_post: Option<Message>,
     #[serde(default)]
     pub message_reaction: Option<MessageReactionUpdated>,
+    #[serde(default)]
+    pub business_connection: Option<BusinessConnection>,
+    /// A message in a chat of a business account the bot is connected to (a customer's, or
+    /// one the owner wrote).
+    #[serde(default)]
+    pub business_message: Option<Message>,
+    #[serde(default)]
+    pub edited_business_message: Option<Message>,
+    #[serde(default)]
+    pub deleted_business_messages: Option<BusinessMessagesDeleted>,
     /// Any other kind (`callback_query`, `business_message`, … or ones newer than this code),
     /// kept raw so it can be logged by name and ignored.
     #[serde(flatten)]
@@ -46,6 +57,14 @@ impl Update {
             "edited_channel_post"
         } else if self.message_reaction.is_some() {
             "message_reaction"
+        } else if self.business_connection.is_some() {
+            "business_connection"
+        } else if self.business_message.is_some() {
+            "business_message"
+        } else if self.edited_business_message.is_some() {
+            "edited_business_message"
+        } else if self.deleted_business_messages.is_some() {
+            "deleted_business_messages"
         } else {
             self.other.keys().next().map_or("unknown", String::as_str)
         }
@@ -128,6 +147,14 @@ pub struct Message {
     pub sender_chat: Option<Chat>,
     pub date: i64,
     pub chat: Chat,
+    /// Set on messages of a business account's chats.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub business_connection_id: Option<String>,
+    /// The bot that sent it on the business account's behalf (our own replies, echoed).
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub sender_business_bot: Option<User>,
     #[serde(default)]
     #[serde_as(deserialize_as = "Lenient")]
     pub edit_date: Option<i64>,

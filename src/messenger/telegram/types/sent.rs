@@ -11,7 +11,15 @@ use super::ReactionType;
 
 /// The update kinds the bridge needs. `message_reaction` must be listed explicitly or Telegram
 /// never sends it.
-pub const BRIDGE_UPDATES: [&str; 3] = ["message", "edited_message", "message_reaction"];
+pub const BRIDGE_UPDATES: [&str; 7] = [
+    "message",
+    "edited_message",
+    "message_reaction",
+    "business_connection",
+    "business_message",
+    "edited_business_message",
+    "deleted_business_messages",
+];
 
 /// `setWebhook`.
 #[derive(Debug, Clone, Serialize)]
