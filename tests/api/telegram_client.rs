@@ -106,7 +106,7 @@ async fn set_webhook_sends_exactly_the_url_secret_and_update_kinds() {
         json!({
             "url": "https://transport.example.com/telegram/webhook/ch_42",
             "secret_token": WEBHOOK_SECRET,
-            "allowed_updates": ["message", "edited_message", "message_reaction"],
+            "allowed_updates": ["message", "edited_message", "message_reaction", "my_chat_member"],
             "max_connections": 20,
             "drop_pending_updates": true,
         })
@@ -119,7 +119,8 @@ async fn set_webhook_sends_exactly_the_url_secret_and_update_kinds() {
             allowed_updates: vec![
                 "message".into(),
                 "edited_message".into(),
-                "message_reaction".into()
+                "message_reaction".into(),
+                "my_chat_member".into()
             ],
             max_connections: 20,
         })
@@ -207,7 +208,8 @@ async fn webhook_info_reports_what_was_set() {
         Some(vec![
             "message".to_owned(),
             "edited_message".to_owned(),
-            "message_reaction".to_owned()
+            "message_reaction".to_owned(),
+            "my_chat_member".to_owned()
         ])
     );
 }

@@ -38,13 +38,17 @@ pub fn accept_update(body: &[u8]) -> Accepted {
     }
 }
 
-/// The chat of an update the bridge carries (messages, edits, reactions), with its type.
+/// The chat of an update the bridge carries (messages, edits, reactions, the bot blocked or
+/// unblocked), with its type.
 fn bridged_chat(update: &Update) -> Option<(i64, ChatType)> {
     if let Some(message) = update.message.as_ref().or(update.edited_message.as_ref()) {
         return Some((message.chat.id, message.chat.kind));
     }
+    if let Some(reaction) = &update.message_reaction {
+        return Some((reaction.chat.id, reaction.chat.kind));
+    }
     update
-        .message_reaction
+        .my_chat_member
         .as_ref()
-        .map(|reaction| (reaction.chat.id, reaction.chat.kind))
+        .map(|change| (change.chat.id, change.chat.kind))
 }

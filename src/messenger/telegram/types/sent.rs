@@ -10,8 +10,13 @@ use super::ReactionType;
 // ---------------------------------------------------------------------------------------------
 
 /// The update kinds the bridge needs. `message_reaction` must be listed explicitly or Telegram
-/// never sends it.
-pub const BRIDGE_UPDATES: [&str; 3] = ["message", "edited_message", "message_reaction"];
+/// never sends it; `my_chat_member` tells us a customer blocked or unblocked the bot.
+pub const BRIDGE_UPDATES: [&str; 4] = [
+    "message",
+    "edited_message",
+    "message_reaction",
+    "my_chat_member",
+];
 
 /// `setWebhook`.
 #[derive(Debug, Clone, Serialize)]
