@@ -106,9 +106,9 @@ async fn adding_a_bot_sets_its_webhook_registers_the_channel_and_returns_to_the_
     assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(
         params,
-        json!({"url": url, "secret_token": secret, "allowed_updates": ["message", "edited_message", "message_reaction",
-            "business_connection", "business_message", "edited_business_message",
-            "deleted_business_messages"]})
+        json!({"url": url, "secret_token": secret, "allowed_updates": ["message", "edited_message",
+            "message_reaction", "my_chat_member", "business_connection", "business_message",
+            "edited_business_message", "deleted_business_messages"]})
     );
 
     // MG: exactly one channel activation, with our settings, under the account's token.

@@ -6,6 +6,7 @@
 use mgbridge_testkit::{database, fake_crm, fake_max, fake_mg, fake_telegram, service_process};
 
 mod activity;
+mod blocked;
 mod bridge;
 mod browser;
 mod business;

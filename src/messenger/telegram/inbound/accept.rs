@@ -51,7 +51,8 @@ pub fn accept_update(body: &[u8]) -> Accepted {
     }
 }
 
-/// The chat of an update the bridge carries (messages, edits, reactions), with its type.
+/// The chat of an update the bridge carries (messages, edits, reactions, the bot blocked or
+/// unblocked), with its type.
 fn bridged_chat(update: &Update) -> Option<(i64, ChatType)> {
     let message = [
         &update.message,
@@ -67,10 +68,13 @@ fn bridged_chat(update: &Update) -> Option<(i64, ChatType)> {
     if let Some(deleted) = &update.deleted_business_messages {
         return Some((deleted.chat.id, deleted.chat.kind));
     }
+    if let Some(reaction) = &update.message_reaction {
+        return Some((reaction.chat.id, reaction.chat.kind));
+    }
     update
-        .message_reaction
+        .my_chat_member
         .as_ref()
-        .map(|reaction| (reaction.chat.id, reaction.chat.kind))
+        .map(|change| (change.chat.id, change.chat.kind))
 }
 
 /// The business connection a business update came through.

@@ -2,7 +2,10 @@
 //!
 //! - `message` → `POST /messages` (text, files through `media`, the rest as readable text);
 //! - `edited_message` → `PUT /messages`;
-//! - `message_reaction` → `POST`/`DELETE /messages/reaction`, one call per emoji changed.
+//! - `message_reaction` → `POST`/`DELETE /messages/reaction`, one call per emoji changed;
+//! - `my_chat_member` → nothing to MG: the customer blocked the bot (`kicked`) or unblocked it
+//!   (`member`), and the chat is marked so (`store::chats`); operators' messages to a blocked
+//!   chat are refused at once (`outbound`).
 //!
 //! Messages are named in MG by `"{chat_id}:{message_id}"` (`content::message_external_id`),
 //! the same form the operators' messages we sent to Telegram get, so replies and reactions to
@@ -23,7 +26,8 @@ use crate::bridge::delivery::DeliveryError;
 use crate::bridge::mg_access::MgAccessError;
 use crate::messenger::telegram::delivery::TgDelivery;
 use crate::messenger::telegram::{
-    Chat, ChatType, Message, MessageReactionUpdated, ReactionType, Update,
+    Chat, ChatMemberStatus, ChatMemberUpdated, ChatType, Message, MessageReactionUpdated,
+    ReactionType, Update,
 };
 use crate::mg::{
     AddReactionRequest, DeleteReactionRequest, EditMessageRequest, EditedMessage,
@@ -62,6 +66,10 @@ pub async fn deliver_update(d: &mut TgDelivery<'_>, update: &Update) -> Result<(
         }
     } else if let Some(deleted) = &update.deleted_business_messages {
         return business::deliver_deleted(d, deleted).await;
+    } else if let Some(change) = &update.my_chat_member {
+        if is_private(&change.chat, update.update_id) {
+            return deliver_member_change(d, change).await;
+        }
     } else {
         tracing::info!(
             update_id = update.update_id,
@@ -228,6 +236,29 @@ fn edit_request(channel: MgChannelId, message: &Message, text: String) -> EditMe
             page_link: None,
         },
     }
+}
+
+/// The customer blocked or unblocked the bot. Other statuses (`left`, …) do not happen to a
+/// bot in a private chat; they are logged and change nothing.
+async fn deliver_member_change(
+    d: &mut TgDelivery<'_>,
+    change: &ChatMemberUpdated,
+) -> Result<(), DeliveryError> {
+    let chat = change.chat.id.to_string();
+    match change.new_chat_member.status {
+        ChatMemberStatus::Kicked => {
+            d.store.block_chat(&d.channel.id, &chat).await?;
+            tracing::info!(chat = %chat, "the customer blocked the Telegram bot: the chat is blocked");
+        }
+        ChatMemberStatus::Member => {
+            d.store.unblock_chat(&d.channel.id, &chat).await?;
+            tracing::info!(chat = %chat, "the customer unblocked the Telegram bot: the chat is open");
+        }
+        status => {
+            tracing::info!(chat = %chat, ?status, "the bot's status in a private chat changed; nothing to do");
+        }
+    }
+    Ok(())
 }
 
 /// Reactions changed: each emoji taken away is deleted in MG, then each one added is added.

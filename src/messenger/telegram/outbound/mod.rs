@@ -54,6 +54,17 @@ pub async fn send_message(
             reason: "the message names no Telegram chat".into(),
         }
     })?;
+    // The customer blocked the bot (`my_chat_member`, or an earlier 403): Telegram would only
+    // refuse again, so MG hears it at once and nothing is retried.
+    if d.store
+        .is_chat_blocked(&d.channel.id, &chat_id.to_string())
+        .await?
+    {
+        return Err(DeliveryError::Failed {
+            code: SendingErrorCode::AccessRestricted,
+            reason: "the customer blocked the Telegram bot".into(),
+        });
+    }
     let plan = plan::plan(msg, chat_id, d.account.language);
     if plan.steps.is_empty() {
         return Err(DeliveryError::failed(
@@ -81,7 +92,23 @@ pub async fn send_message(
             .flatten()
             .map(ReplyParameters::to);
         let markup = (index == last).then(|| plan.keyboard.clone()).flatten();
-        let sent = send_step(d, chat_id, step, reply, markup).await?;
+        let sent = match send_step(d, chat_id, step, reply, markup).await {
+            Ok(sent) => sent,
+            Err(StepError::Telegram(e)) => {
+                if e.is_blocked_by_user() {
+                    // Later messages to this chat need not even try.
+                    d.store
+                        .block_chat(&d.channel.id, &chat_id.to_string())
+                        .await?;
+                    tracing::info!(
+                        chat_id,
+                        "Telegram says the customer blocked the bot: the chat is blocked"
+                    );
+                }
+                return Err(e.into());
+            }
+            Err(StepError::Delivery(e)) => return Err(e),
+        };
         for (offset, message_id) in sent.into_iter().enumerate() {
             let record = ids::sent_part(parts.start + offset as i64, chat_id, message_id);
             d.store
@@ -124,6 +151,25 @@ pub async fn apply(d: &mut TgDelivery<'_>, hook: &MgWebhook) -> Result<(), Deliv
 // ---------------------------------------------------------------------------------------------
 // Sending
 
+/// Why a planned send failed: Telegram's refusal is kept as it is, so `send_message` can tell
+/// a customer who blocked the bot from other refusals.
+enum StepError {
+    Telegram(TelegramError),
+    Delivery(DeliveryError),
+}
+
+impl From<TelegramError> for StepError {
+    fn from(e: TelegramError) -> Self {
+        Self::Telegram(e)
+    }
+}
+
+impl From<DeliveryError> for StepError {
+    fn from(e: DeliveryError) -> Self {
+        Self::Delivery(e)
+    }
+}
+
 /// Makes one planned send; returns the ids of the Telegram messages it made, in order.
 async fn send_step(
     d: &mut TgDelivery<'_>,
@@ -131,7 +177,7 @@ async fn send_step(
     step: &Step<'_>,
     reply: Option<ReplyParameters>,
     markup: Option<ReplyMarkup>,
-) -> Result<Vec<i64>, DeliveryError> {
+) -> Result<Vec<i64>, StepError> {
     match step {
         Step::Text(html) => {
             let request = SendMessage {

@@ -38,6 +38,10 @@ pub struct Update {
     pub edited_business_message: Option<Message>,
     #[serde(default)]
     pub deleted_business_messages: Option<BusinessMessagesDeleted>,
+    /// The bot's own membership changed: in a private chat, the customer blocked (`kicked`) or
+    /// unblocked (`member`) it.
+    #[serde(default)]
+    pub my_chat_member: Option<ChatMemberUpdated>,
     /// Any other kind (`callback_query`, `business_message`, … or ones newer than this code),
     /// kept raw so it can be logged by name and ignored.
     #[serde(flatten)]
@@ -65,6 +69,8 @@ impl Update {
             "edited_business_message"
         } else if self.deleted_business_messages.is_some() {
             "deleted_business_messages"
+        } else if self.my_chat_member.is_some() {
+            "my_chat_member"
         } else {
             self.other.keys().next().map_or("unknown", String::as_str)
         }
@@ -557,4 +563,46 @@ impl ReactionType {
             emoji: emoji.into(),
         }
     }
+}
+
+/// A member's status in a chat changed; as `my_chat_member`, the member is the bot itself.
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMemberUpdated {
+    pub chat: Chat,
+    /// Who made the change (in a private chat, the customer).
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub from: Option<User>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub date: i64,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub old_chat_member: Option<ChatMember>,
+    pub new_chat_member: ChatMember,
+}
+
+/// One of Telegram's `ChatMember*` objects, of which the bridge reads the status only.
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMember {
+    pub status: ChatMemberStatus,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub user: Option<User>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatMemberStatus {
+    Creator,
+    Administrator,
+    Member,
+    Restricted,
+    Left,
+    /// Banned; for a bot in a private chat: the user blocked it.
+    Kicked,
+    #[serde(other)]
+    Unknown,
 }

@@ -10,11 +10,12 @@ use super::ReactionType;
 // ---------------------------------------------------------------------------------------------
 
 /// The update kinds the bridge needs. `message_reaction` must be listed explicitly or Telegram
-/// never sends it.
-pub const BRIDGE_UPDATES: [&str; 7] = [
+/// never sends it; `my_chat_member` tells us a customer blocked or unblocked the bot.
+pub const BRIDGE_UPDATES: [&str; 8] = [
     "message",
     "edited_message",
     "message_reaction",
+    "my_chat_member",
     "business_connection",
     "business_message",
     "edited_business_message",

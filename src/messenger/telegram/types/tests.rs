@@ -270,3 +270,30 @@ fn telegram_send_message_serializes_only_what_is_set() {
         json!({"keyboard": [[{"text": "Yes"}, {"text": "No"}]], "resize_keyboard": true, "one_time_keyboard": true})
     );
 }
+
+#[test]
+fn my_chat_member_reads_the_status_and_tolerates_odd_fields() {
+    let u = update(json!({
+        "update_id": 7,
+        "my_chat_member": {
+            "chat": {"id": 5, "type": "private"},
+            "from": "not a user",
+            "date": 1735689600,
+            "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": true}},
+            "new_chat_member": {"status": "kicked", "user": {"id": 1}, "until_date": 0}
+        }
+    }));
+    assert_eq!(u.kind(), "my_chat_member");
+    let change = u.my_chat_member.unwrap();
+    assert_eq!(change.new_chat_member.status, ChatMemberStatus::Kicked);
+    assert_eq!(change.from, None);
+    let newer = update(json!({
+        "update_id": 8,
+        "my_chat_member": {"chat": {"id": 5, "type": "private"}, "date": 1,
+                           "new_chat_member": {"status": "something_new"}}
+    }));
+    assert_eq!(
+        newer.my_chat_member.unwrap().new_chat_member.status,
+        ChatMemberStatus::Unknown
+    );
+}
