@@ -164,12 +164,21 @@ fn telegram_reaction_update_tolerates_unknown_reaction_kinds() {
 fn telegram_unknown_update_kind_is_kept_not_refused() {
     let u = update(json!({
         "update_id": 6,
+        "guest_message": {"id": "abc", "from": {"id": 5, "is_bot": false, "first_name": "Bo"}}
+    }));
+    assert_eq!(u.kind(), "guest_message");
+    assert!(u.message.is_none() && u.edited_message.is_none() && u.message_reaction.is_none());
+    assert_eq!(u.other["guest_message"]["id"], "abc");
+
+    // A business connection is a kind the bridge reads now.
+    let u = update(json!({
+        "update_id": 8,
         "business_connection": {"id": "abc", "user": {"id": 5, "is_bot": false, "first_name": "Bo"},
                                  "user_chat_id": 5, "date": 1, "can_reply": true, "is_enabled": true}
     }));
     assert_eq!(u.kind(), "business_connection");
-    assert!(u.message.is_none() && u.edited_message.is_none() && u.message_reaction.is_none());
-    assert_eq!(u.other["business_connection"]["id"], "abc");
+    let connection = u.business_connection.unwrap();
+    assert!(connection.can_reply(), "the pre-9.0 top-level right is read");
 
     // Unknown chat types and content kinds inside a known update are tolerated too.
     let u = update(json!({
