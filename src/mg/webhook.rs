@@ -86,6 +86,11 @@ impl MgWebhook {
             Self::ReactionAdd(m) | Self::ReactionDelete(m) => {
                 (m.channel_id, &m.external_chat_id, &m.external_user_id)
             }
+            // Read marks are carried only where they name their chat (a Telegram Business
+            // chat marks them read in Telegram); others are answered and dropped.
+            Self::MessageRead(m) if m.channel_id > 0 && !m.external_chat_id.is_empty() => {
+                (m.channel_id, &m.external_chat_id, &m.external_user_id)
+            }
             Self::MessageRead(_)
             | Self::TemplateCreate(_)
             | Self::TemplateUpdate(_)

@@ -281,6 +281,19 @@ async fn mg_webhook(
             "channel_id and external_chat_id are required",
         );
     }
+    // A read mark means something only in a Telegram Business chat; elsewhere it is answered
+    // without a job.
+    if matches!(hook, MgWebhook::MessageRead(_)) {
+        match state
+            .store
+            .find_channel_by_mg_id(&account.id, mg_channel_id)
+            .await
+        {
+            Ok(Some(channel)) if channel.business_connection_id.is_some() => {}
+            Ok(_) => return (StatusCode::OK, Json(webhook_reply(&hook))).into_response(),
+            Err(e) => return unavailable(&e),
+        }
+    }
     if let (DeliveryMode::Sync, MgWebhook::MessageSent(sent)) = (state.delivery_mode, &hook) {
         return send_now(&state, &account.id, sent).await;
     }

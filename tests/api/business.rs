@@ -171,6 +171,21 @@ async fn a_business_account_becomes_a_channel_of_its_own(db: Db) {
         json!(format!("{CUSTOMER}:10"))
     );
 
+    // The operator read the customer's message: Telegram marks it read for the connection.
+    let read = json!({"type": "message_read", "meta": {"timestamp": 1_790_000_300}, "data": {
+        "channel_id": channel.id, "external_chat_id": CUSTOMER.to_string(),
+        "external_user_id": CUSTOMER.to_string(), "external_message_id": format!("{CUSTOMER}:10")}});
+    assert_eq!(
+        app.post_mg_webhook(&bridge.client_id, &read).await.status(),
+        StatusCode::OK
+    );
+    let call = wait_for("the read mark", || {
+        app.telegram.last_call_to("readBusinessMessage")
+    })
+    .await;
+    assert_eq!(call.params["business_connection_id"], json!(CONNECTION));
+    assert_eq!(call.params["message_id"], json!(10));
+
     // The settings page lists the account.
     let html = app.settings_html(&bridge.client_id).await;
     assert!(html.contains(r#"data-name="@olga_flowers""#), "{html}");

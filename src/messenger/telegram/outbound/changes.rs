@@ -168,3 +168,24 @@ pub(super) async fn react(
     d.via.bot.set_message_reaction(&request).await?;
     Ok(())
 }
+
+/// `message_read`: in a business chat whose connection may read messages, the customer's
+/// message is marked read in Telegram (`readBusinessMessage`). Bots' own chats have no read
+/// marks; a connection without the right is refused by Telegram, which ends here too.
+pub(super) async fn read(d: &mut TgDelivery<'_>, read: &MessageRef) -> Result<(), DeliveryError> {
+    if d.channel.business_connection_id.is_none() {
+        return Ok(());
+    }
+    let Some((chat_id, message_id)) = ids::parse_message_ref(&read.external_message_id) else {
+        return Ok(());
+    };
+    wait(d, chat_id).await;
+    match d.via.bot.read_business_message(chat_id, message_id).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_transient() => Err(e.into()),
+        Err(e) => {
+            tracing::info!(error = %e, "Telegram did not mark the business message read");
+            Ok(())
+        }
+    }
+}

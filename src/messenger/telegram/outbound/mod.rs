@@ -140,8 +140,8 @@ pub async fn apply(d: &mut TgDelivery<'_>, hook: &MgWebhook) -> Result<(), Deliv
         MgWebhook::MessageDeleted(deleted) => changes::delete(d, deleted).await,
         MgWebhook::ReactionAdd(change) => changes::react(d, change, true).await,
         MgWebhook::ReactionDelete(change) => changes::react(d, change, false).await,
-        MgWebhook::MessageRead(_)
-        | MgWebhook::TemplateCreate(_)
+        MgWebhook::MessageRead(read) => changes::read(d, read).await,
+        MgWebhook::TemplateCreate(_)
         | MgWebhook::TemplateUpdate(_)
         | MgWebhook::TemplateDelete(_)
         | MgWebhook::Unknown(_) => Ok(()),

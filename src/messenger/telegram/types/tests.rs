@@ -178,7 +178,10 @@ fn telegram_unknown_update_kind_is_kept_not_refused() {
     }));
     assert_eq!(u.kind(), "business_connection");
     let connection = u.business_connection.unwrap();
-    assert!(connection.can_reply(), "the pre-9.0 top-level right is read");
+    assert!(
+        connection.can_reply(),
+        "the pre-9.0 top-level right is read"
+    );
 
     // Unknown chat types and content kinds inside a known update are tolerated too.
     let u = update(json!({
