@@ -35,4 +35,5 @@ mod service;
 mod simple_connection;
 mod ssrf;
 mod telegram_client;
+mod telegram_kinds;
 mod upgrade;

@@ -6,6 +6,7 @@
 //! Ids are i64: user and chat ids exceed 32 bits.
 
 mod answers;
+mod kinds;
 mod lenient;
 mod received;
 mod sent;
@@ -13,5 +14,6 @@ mod sent;
 mod tests;
 
 pub use answers::*;
+pub use kinds::*;
 pub use received::*;
 pub use sent::*;
