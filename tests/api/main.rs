@@ -36,4 +36,5 @@ mod simple_connection;
 mod ssrf;
 mod telegram_client;
 mod telegram_kinds;
+mod telegram_markup;
 mod upgrade;

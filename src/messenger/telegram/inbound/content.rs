@@ -6,7 +6,7 @@
 //! upload has no place for a name.
 
 use crate::i18n::{Lang, Text};
-use crate::messenger::telegram::Message;
+use crate::messenger::telegram::{markup, Message};
 use crate::mg::{MessageItem, MessageType, MgFileId, NewMessage};
 
 use super::text;
@@ -104,7 +104,7 @@ pub fn content_of(message: &Message) -> Option<Content> {
 
 fn own_content(message: &Message, lang: Lang) -> Option<Content> {
     let content = if let Some(text) = non_empty(&message.text) {
-        Content::Text(text)
+        Content::Text(markup::to_mg(&text, &message.entities))
     } else if let Some(media) = media_of(message, lang) {
         match media.file_size {
             Some(size) if size > DOWNLOAD_LIMIT => Content::Text(media.too_large_notice(None)),
@@ -183,7 +183,7 @@ fn clean_mime(mime: &str) -> Option<String> {
 
 /// The file of a media message, with the MG type it becomes.
 fn media_of(message: &Message, lang: Lang) -> Option<Media> {
-    let caption = non_empty(&message.caption);
+    let caption = non_empty(&message.caption).map(|c| markup::to_mg(&c, &message.caption_entities));
     let media = |kind, file_id: &str, file_size, mime: Option<&String>, default_mime: &str| Media {
         kind,
         file_id: file_id.to_owned(),

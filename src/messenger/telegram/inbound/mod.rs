@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use crate::bridge::delivery::DeliveryError;
 use crate::bridge::mg_access::MgAccessError;
 use crate::messenger::telegram::delivery::TgDelivery;
+use crate::messenger::telegram::markup;
 use crate::messenger::telegram::{
     Chat, ChatType, Message, MessageReactionUpdated, ReactionType, Update,
 };
@@ -180,11 +181,15 @@ async fn send_once(
 /// text edits only; a caption edit is sent the same way (UNVERIFIED whether MG applies it to
 /// a media message's note) rather than dropped.
 async fn deliver_edit(d: &mut TgDelivery<'_>, message: &Message) -> Result<(), DeliveryError> {
-    let Some(text) = [&message.text, &message.caption]
-        .into_iter()
-        .flatten()
-        .find(|t| !t.trim().is_empty())
-    else {
+    let Some(text) = [
+        (&message.text, &message.entities),
+        (&message.caption, &message.caption_entities),
+    ]
+    .into_iter()
+    .find_map(|(text, entities)| {
+        let text = text.as_deref().filter(|t| !t.trim().is_empty())?;
+        Some(markup::to_mg(text, entities))
+    }) else {
         tracing::debug!(
             chat_id = message.chat.id,
             message_id = message.message_id,
@@ -192,7 +197,7 @@ async fn deliver_edit(d: &mut TgDelivery<'_>, message: &Message) -> Result<(), D
         );
         return Ok(());
     };
-    let text = long::cut_long(text.clone());
+    let text = long::cut_long(text);
     let request = edit_request(MgChannelId(d.channel.mg_channel_id), message, text);
     let request = &request;
     d.mg.call(
