@@ -1,6 +1,7 @@
 //! Telegram → MG: one update from a customer, delivered to MessageGateway.
 //!
-//! - `message` → `POST /messages` (text, files through `media`, the rest as readable text);
+//! - `message` → `POST /messages` (text with its markup, files through `media`, the rest as
+//!   readable text: nothing is dropped but a blank text);
 //! - `edited_message` → `PUT /messages`;
 //! - `message_reaction` → `POST`/`DELETE /messages/reaction`, one call per emoji changed.
 //!
@@ -81,7 +82,7 @@ async fn deliver_message(d: &mut TgDelivery<'_>, message: &Message) -> Result<()
         tracing::info!(
             chat_id = message.chat.id,
             message_id = message.message_id,
-            "the message has nothing the bridge carries (a service message, dice, game, …); skipped"
+            "the message has only a blank text; skipped"
         );
         return Ok(());
     };
