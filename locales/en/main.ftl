@@ -142,6 +142,22 @@ customer-file-video-message = video message
 customer-file-voice-message = voice message
 customer-file-audio = audio
 customer-file-sticker = sticker
+customer-forwarded = ↪ Forwarded from { $name }
+customer-forwarded-unknown = ↪ Forwarded
+customer-dice = { $emoji } Dice: { $value }
+customer-story = 📰 A story from { $name } (it opens only in Telegram)
+customer-story-unknown = 📰 A story (it opens only in Telegram)
+customer-checklist = ☑️ Checklist: { $title }
+customer-paid-media = ⭐ Paid media for { $stars } Stars (it opens only in Telegram)
+customer-giveaway = 🎁 Giveaway, winners: { $count }
+customer-giveaway-winners = 🏆 Giveaway winners ({ $count }): { $names }
+customer-web-app-data = 🧩 Web app data ({ $button }): { $data }
+customer-game = 🎮 Game: { $title }
+customer-invoice = 🧾 Invoice: { $title }, { $amount } { $currency }
+customer-payment = 💳 Payment: { $amount } { $currency }
+customer-refund = ↩️ Refund: { $amount } { $currency }
+customer-service = ℹ️ A Telegram service message the bridge cannot show ({ $kind })
+customer-unsupported = ℹ️ A Telegram message the bridge cannot show; see the chat in Telegram
 
 ## Product and order cards, in the account's language
 card-article = Article:

@@ -142,6 +142,22 @@ customer-file-video-message = videomensaje
 customer-file-voice-message = mensaje de voz
 customer-file-audio = audio
 customer-file-sticker = sticker
+customer-forwarded = ↪ Reenviado de { $name }
+customer-forwarded-unknown = ↪ Reenviado
+customer-dice = { $emoji } Dado: { $value }
+customer-story = 📰 Una historia de { $name } (solo se abre en Telegram)
+customer-story-unknown = 📰 Una historia (solo se abre en Telegram)
+customer-checklist = ☑️ Lista de tareas: { $title }
+customer-paid-media = ⭐ Contenido de pago por { $stars } Stars (solo se abre en Telegram)
+customer-giveaway = 🎁 Sorteo, ganadores: { $count }
+customer-giveaway-winners = 🏆 Ganadores del sorteo ({ $count }): { $names }
+customer-web-app-data = 🧩 Datos de la web app ({ $button }): { $data }
+customer-game = 🎮 Juego: { $title }
+customer-invoice = 🧾 Factura: { $title }, { $amount } { $currency }
+customer-payment = 💳 Pago: { $amount } { $currency }
+customer-refund = ↩️ Reembolso: { $amount } { $currency }
+customer-service = ℹ️ Un mensaje de servicio de Telegram que el puente no puede mostrar ({ $kind })
+customer-unsupported = ℹ️ Un mensaje de Telegram que el puente no puede mostrar; vea el chat en Telegram
 
 ## Product and order cards, in the account's language
 card-article = Referencia:

@@ -142,6 +142,22 @@ customer-file-video-message = видеосообщение
 customer-file-voice-message = голосовое сообщение
 customer-file-audio = аудио
 customer-file-sticker = стикер
+customer-forwarded = ↪ Переслано от { $name }
+customer-forwarded-unknown = ↪ Пересланное сообщение
+customer-dice = { $emoji } Кубик: { $value }
+customer-story = 📰 История от { $name } (открывается только в Telegram)
+customer-story-unknown = 📰 История (открывается только в Telegram)
+customer-checklist = ☑️ Список задач: { $title }
+customer-paid-media = ⭐ Платные медиа за { $stars } звёзд (открываются только в Telegram)
+customer-giveaway = 🎁 Розыгрыш, победителей: { $count }
+customer-giveaway-winners = 🏆 Победители розыгрыша ({ $count }): { $names }
+customer-web-app-data = 🧩 Данные веб-приложения ({ $button }): { $data }
+customer-game = 🎮 Игра: { $title }
+customer-invoice = 🧾 Счёт: { $title }, { $amount } { $currency }
+customer-payment = 💳 Оплата: { $amount } { $currency }
+customer-refund = ↩️ Возврат: { $amount } { $currency }
+customer-service = ℹ️ Служебное сообщение Telegram, которое мост не может показать ({ $kind })
+customer-unsupported = ℹ️ Сообщение Telegram, которое мост не может показать; посмотрите чат в Telegram
 
 ## Product and order cards, in the account's language
 card-article = Артикул:

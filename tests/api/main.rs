@@ -37,4 +37,6 @@ mod service;
 mod simple_connection;
 mod ssrf;
 mod telegram_client;
+mod telegram_kinds;
+mod telegram_markup;
 mod upgrade;

@@ -7,6 +7,7 @@
 
 use serde_json::{json, Value};
 
+use crate::messenger::telegram::markup::MARKUP_FORMATS;
 use crate::mg::ChannelSettings;
 
 /// Telegram's limits: a message is at most 4,096 characters, a caption 1,024; a bot downloads
@@ -112,7 +113,9 @@ fn declared() -> Value {
             // Bots are not told when a customer deletes; operators' deletes we carry out.
             "deleting": "receive",
             "reaction": "both",
-            "max_chars_count": TEXT_MAX_CHARS
+            "max_chars_count": TEXT_MAX_CHARS,
+            // Converted to and from Telegram's entities (`telegram::markup`).
+            "markup_formats": MARKUP_FORMATS
         },
         "image": {
             "creating": "both",

@@ -29,6 +29,7 @@ mod client;
 pub mod delivery;
 mod error;
 pub mod inbound;
+pub mod markup;
 pub mod outbound;
 pub mod rate;
 mod token;

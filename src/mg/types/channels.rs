@@ -57,8 +57,8 @@ pub struct StatusSetting {
     pub read: Option<ChannelFeature>,
 }
 
-/// `text`. MG's newest client also knows `markup_formats`; the OpenAPI document does not, so
-/// it is not sent.
+/// `text`. `markup_formats` is known to MG's newest client (v0.0.13), not to the OpenAPI
+/// document; kept as text so a format newer than this code survives.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TextSetting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,6 +73,10 @@ pub struct TextSetting {
     pub reaction: Option<ChannelFeature>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_chars_count: Option<u16>,
+    /// `bold`, `italic`, `underline`, `strikethrough`, `link`, `inline_monospace`,
+    /// `block_monospace`; absent or empty: no markup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup_formats: Option<Vec<String>>,
 }
 
 /// `image` and `file`.

@@ -16,6 +16,7 @@ pub(super) fn full_settings() -> ChannelSettings {
             deleting: all(ChannelFeature::Receive),
             reaction: all(ChannelFeature::Both),
             max_chars_count: Some(4096),
+            markup_formats: None,
         }),
         image: Some(MediaSetting {
             creating: all(ChannelFeature::Both),

@@ -5,8 +5,8 @@
 //! transport does the same); the file's own name goes to the item's `caption`, since MG's raw
 //! upload has no place for a name.
 
-use crate::i18n::Lang;
-use crate::messenger::telegram::Message;
+use crate::i18n::{Lang, Text};
+use crate::messenger::telegram::{markup, Message};
 use crate::mg::{MessageItem, MessageType, MgFileId, NewMessage};
 
 use super::text;
@@ -39,6 +39,8 @@ pub struct Media {
     pub what: &'static str,
     /// The message's caption.
     pub caption: Option<String>,
+    /// "↪ Forwarded from …", the first line of the note or notice of a forwarded file.
+    pub forwarded: Option<String>,
     /// The customer's language, for the notice.
     pub lang: Lang,
 }
@@ -50,12 +52,24 @@ impl Media {
             Some(name) => name.to_owned(),
             None => text::file_kind(self.what, self.lang),
         };
-        text::too_large_notice(
+        let notice = text::too_large_notice(
             &name,
             size.or(self.file_size),
             self.caption.as_deref(),
             self.lang,
-        )
+        );
+        match &self.forwarded {
+            Some(line) => format!("{line}\n{notice}"),
+            None => notice,
+        }
+    }
+
+    /// The media message's note: the caption, after the forward's line.
+    fn note(&self) -> Option<String> {
+        match (&self.forwarded, &self.caption) {
+            (Some(line), Some(caption)) => Some(format!("{line}\n{caption}")),
+            (line, caption) => line.clone().or_else(|| caption.clone()),
+        }
     }
 }
 
@@ -69,12 +83,28 @@ pub fn customer_lang(message: &Message) -> Lang {
         .unwrap_or_default()
 }
 
-/// The content of `message`, or `None` when it carries nothing the bridge maps (service
-/// messages, dice, games, stories, …).
+/// The content of `message`, or `None` when it carries nothing (an empty text). A message of
+/// a kind MG has no type for becomes a readable note, so nothing the customer sends is lost
+/// without a trace; a forward gets a first line saying where it came from.
 pub fn content_of(message: &Message) -> Option<Content> {
     let lang = customer_lang(message);
+    let content = own_content(message, lang)?;
+    let Some(origin) = &message.forward_origin else {
+        return Some(content);
+    };
+    let line = text::forwarded_line(origin, lang);
+    Some(match content {
+        Content::Text(text) => Content::Text(format!("{line}\n{text}")),
+        Content::Media(media) => Content::Media(Media {
+            forwarded: Some(line),
+            ..media
+        }),
+    })
+}
+
+fn own_content(message: &Message, lang: Lang) -> Option<Content> {
     let content = if let Some(text) = non_empty(&message.text) {
-        Content::Text(text)
+        Content::Text(markup::to_mg(&text, &message.entities))
     } else if let Some(media) = media_of(message, lang) {
         match media.file_size {
             Some(size) if size > DOWNLOAD_LIMIT => Content::Text(media.too_large_notice(None)),
@@ -99,9 +129,46 @@ pub fn content_of(message: &Message) -> Option<Content> {
     } else if let Some(poll) = &message.poll {
         Content::Text(text::poll_text(poll, lang))
     } else {
-        return None;
+        Content::Text(note_of(message, lang)?)
     };
     Some(content)
+}
+
+/// A readable note for a kind MG cannot show: dice, stories, checklists, paid media,
+/// giveaways, web-app data, games, invoices, payments and the service messages of a private
+/// chat; a generic one for anything newer. `None` only for a message with a blank text.
+fn note_of(message: &Message, lang: Lang) -> Option<String> {
+    let note = if let Some(dice) = &message.dice {
+        text::dice_text(dice, lang)
+    } else if let Some(story) = &message.story {
+        text::story_text(story, lang)
+    } else if let Some(checklist) = &message.checklist {
+        text::checklist_text(checklist, lang)
+    } else if let Some(paid) = &message.paid_media {
+        text::paid_media_text(paid, message.caption.as_deref(), lang)
+    } else if let Some(giveaway) = &message.giveaway {
+        text::giveaway_text(giveaway, lang)
+    } else if let Some(winners) = &message.giveaway_winners {
+        text::giveaway_winners_text(winners, lang)
+    } else if let Some(data) = &message.web_app_data {
+        text::web_app_data_text(data, lang)
+    } else if let Some(game) = &message.game {
+        lang.text(&Text::new("customer-game").arg("title", game.title.as_str()))
+    } else if let Some(invoice) = &message.invoice {
+        text::payment_text("customer-invoice", invoice, lang)
+    } else if let Some(payment) = &message.successful_payment {
+        text::payment_text("customer-payment", payment, lang)
+    } else if let Some(refund) = &message.refunded_payment {
+        text::payment_text("customer-refund", refund, lang)
+    } else if let Some(kind) = message.service_kind() {
+        text::service_text(kind, lang)
+    } else if message.text.is_some() && message.caption.is_none() {
+        // A blank text: there is nothing to show.
+        return None;
+    } else {
+        lang.t("customer-unsupported")
+    };
+    Some(note)
 }
 
 /// A sender's MIME type, usable as the upload's Content-Type header: trimmed, `type/subtype`
@@ -116,7 +183,7 @@ fn clean_mime(mime: &str) -> Option<String> {
 
 /// The file of a media message, with the MG type it becomes.
 fn media_of(message: &Message, lang: Lang) -> Option<Media> {
-    let caption = non_empty(&message.caption);
+    let caption = non_empty(&message.caption).map(|c| markup::to_mg(&c, &message.caption_entities));
     let media = |kind, file_id: &str, file_size, mime: Option<&String>, default_mime: &str| Media {
         kind,
         file_id: file_id.to_owned(),
@@ -127,6 +194,7 @@ fn media_of(message: &Message, lang: Lang) -> Option<Media> {
         file_name: None,
         what: "file",
         caption: caption.clone(),
+        forwarded: None,
         lang,
     };
     let named = |mut m: Media, name: Option<&String>, what| {
@@ -236,7 +304,7 @@ pub fn media_message(message: &Message, media: &Media, file: MgFileId) -> NewMes
     NewMessage {
         r#type: media.kind,
         text: None,
-        note: media.caption.clone(),
+        note: media.note(),
         items: Some(vec![MessageItem {
             id: file,
             caption: media
@@ -412,9 +480,135 @@ mod tests {
             text(json!({"poll": {"id": "p", "question": "Colour?", "options": []}}))
                 .contains("Colour?")
         );
+    }
+
+    #[test]
+    fn a_forward_is_carried_with_where_it_came_from_first() {
         assert_eq!(
-            content_of(&message(json!({"dice": {"emoji": "🎲", "value": 4}}))),
-            None
+            text(
+                json!({"text": "is this yours?", "forward_origin": {"type": "user", "date": 1,
+                "sender_user": {"id": 9, "is_bot": false, "first_name": "Eve", "last_name": "Smith"}}})
+            ),
+            "↪ Forwarded from Eve Smith\nis this yours?"
+        );
+        assert_eq!(
+            text(
+                json!({"text": "hi", "forward_origin": {"type": "hidden_user", "date": 1,
+                "sender_user_name": "Secret Sam"}})
+            ),
+            "↪ Forwarded from Secret Sam\nhi"
+        );
+        assert_eq!(
+            text(
+                json!({"text": "sale", "forward_origin": {"type": "channel", "date": 1,
+                "chat": {"id": -100, "type": "channel", "title": "Shop News"},
+                "message_id": 3, "author_signature": "Ann"}})
+            ),
+            "↪ Forwarded from Shop News (Ann)\nsale"
+        );
+        let photo = media(json!({
+            "photo": [{"file_id": "p", "file_unique_id": "pu", "width": 1, "height": 1}],
+            "forward_origin": {"type": "chat", "date": 1,
+                "sender_chat": {"id": -5, "type": "supergroup", "title": "Buyers"}}
+        }));
+        let new = media_message(&message(json!({})), &photo, MgFileId("f".into()));
+        assert_eq!(new.note.as_deref(), Some("↪ Forwarded from Buyers"));
+        assert!(photo
+            .too_large_notice(Some(DOWNLOAD_LIMIT + 1))
+            .starts_with("↪ Forwarded from Buyers\n📎 photo (20.0 MB)"));
+        // An origin that does not parse is dropped, not the message.
+        assert_eq!(text(json!({"text": "hi", "forward_origin": 5})), "hi");
+        // A kind newer than this code still says it is a forward.
+        assert_eq!(
+            text(json!({"text": "hi", "forward_origin": {"type": "bot", "date": 1}})),
+            "↪ Forwarded\nhi"
+        );
+    }
+
+    #[test]
+    fn kinds_mg_cannot_show_become_readable_notes() {
+        assert_eq!(
+            text(json!({"dice": {"emoji": "🎯", "value": 6}})),
+            "🎯 Dice: 6"
+        );
+        assert_eq!(
+            text(
+                json!({"story": {"chat": {"id": -7, "type": "channel", "title": "Shop"}, "id": 2}})
+            ),
+            "📰 A story from Shop (it opens only in Telegram)"
+        );
+        assert_eq!(
+            text(json!({"checklist": {"title": "Order", "tasks": [
+                {"id": 1, "text": "blue mug"},
+                {"id": 2, "text": "gift wrap", "completion_date": 1735689700}
+            ]}})),
+            "☑️ Checklist: Order\n☐ blue mug\n☑ gift wrap"
+        );
+        assert_eq!(
+            text(
+                json!({"paid_media": {"star_count": 50, "paid_media": [{"type": "preview"}]},
+                "caption": "the unboxing"})
+            ),
+            "⭐ Paid media for 50 Stars (it opens only in Telegram)\n\nthe unboxing"
+        );
+        assert_eq!(
+            text(
+                json!({"giveaway": {"chats": [], "winners_selection_date": 1, "winner_count": 3,
+                "prize_description": "a mug"}})
+            ),
+            "🎁 Giveaway, winners: 3\n\na mug"
+        );
+        assert_eq!(
+            text(json!({"giveaway_winners": {"winner_count": 2, "winners": [
+                {"id": 1, "is_bot": false, "first_name": "Anna"},
+                {"id": 2, "is_bot": false, "first_name": "", "username": "bo"}
+            ]}})),
+            "🏆 Giveaway winners (2): Anna, @bo"
+        );
+        assert_eq!(
+            text(json!({"web_app_data": {"data": "{\"size\":\"M\"}", "button_text": "Order"}})),
+            "🧩 Web app data (Order): {\"size\":\"M\"}"
+        );
+        assert_eq!(text(json!({"game": {"title": "Snake"}})), "🎮 Game: Snake");
+        assert_eq!(
+            text(
+                json!({"successful_payment": {"currency": "EUR", "total_amount": 1250,
+                "invoice_payload": "x", "telegram_payment_charge_id": "t"}})
+            ),
+            "💳 Payment: 12.50 EUR"
+        );
+        assert_eq!(
+            text(json!({"refunded_payment": {"currency": "XTR", "total_amount": 50}})),
+            "↩️ Refund: 50 XTR"
+        );
+        assert_eq!(
+            text(
+                json!({"pinned_message": {"message_id": 1, "date": 1, "chat": {"id": 5, "type": "private"}}})
+            ),
+            "ℹ️ A Telegram service message the bridge cannot show (pinned_message)"
+        );
+        // A kind newer than this code.
+        assert_eq!(
+            text(json!({"hologram": {"id": 1}})),
+            "ℹ️ A Telegram message the bridge cannot show; see the chat in Telegram"
+        );
+        // Only a blank text carries nothing.
+        assert_eq!(content_of(&message(json!({"text": "  "}))), None);
+    }
+
+    #[test]
+    fn notes_and_forwards_are_in_the_customers_language() {
+        let mut m = message(json!({"dice": {"emoji": "🎲", "value": 4},
+            "forward_origin": {"type": "hidden_user", "date": 1, "sender_user_name": "Ян"}}));
+        m.from.as_mut().unwrap().language_code = Some("ru".into());
+        assert_eq!(
+            content_of(&m),
+            Some(Content::Text("↪ Переслано от Ян\n🎲 Кубик: 4".into()))
+        );
+        m.from.as_mut().unwrap().language_code = Some("es".into());
+        assert_eq!(
+            content_of(&m),
+            Some(Content::Text("↪ Reenviado de Ян\n🎲 Dado: 4".into()))
         );
     }
 

@@ -1,6 +1,7 @@
 //! Telegram → MG: one update from a customer, delivered to MessageGateway.
 //!
-//! - `message` → `POST /messages` (text, files through `media`, the rest as readable text);
+//! - `message` → `POST /messages` (text with its markup, files through `media`, the rest as
+//!   readable text: nothing is dropped but a blank text);
 //! - `edited_message` → `PUT /messages`;
 //! - `message_reaction` → `POST`/`DELETE /messages/reaction`, one call per emoji changed;
 //! - `my_chat_member` → nothing to MG: the customer blocked the bot (`kicked`) or unblocked it
@@ -25,6 +26,7 @@ use std::collections::BTreeSet;
 use crate::bridge::delivery::DeliveryError;
 use crate::bridge::mg_access::MgAccessError;
 use crate::messenger::telegram::delivery::TgDelivery;
+use crate::messenger::telegram::markup;
 use crate::messenger::telegram::{
     Chat, ChatMemberStatus, ChatMemberUpdated, ChatType, Message, MessageReactionUpdated,
     ReactionType, Update,
@@ -99,7 +101,7 @@ async fn deliver_message(d: &mut TgDelivery<'_>, message: &Message) -> Result<()
         tracing::info!(
             chat_id = message.chat.id,
             message_id = message.message_id,
-            "the message has nothing the bridge carries (a service message, dice, game, …); skipped"
+            "the message has only a blank text; skipped"
         );
         return Ok(());
     };
@@ -202,11 +204,15 @@ async fn send_once(
 /// text edits only; a caption edit is sent the same way (UNVERIFIED whether MG applies it to
 /// a media message's note) rather than dropped.
 async fn deliver_edit(d: &mut TgDelivery<'_>, message: &Message) -> Result<(), DeliveryError> {
-    let Some(text) = [&message.text, &message.caption]
-        .into_iter()
-        .flatten()
-        .find(|t| !t.trim().is_empty())
-    else {
+    let Some(text) = [
+        (&message.text, &message.entities),
+        (&message.caption, &message.caption_entities),
+    ]
+    .into_iter()
+    .find_map(|(text, entities)| {
+        let text = text.as_deref().filter(|t| !t.trim().is_empty())?;
+        Some(markup::to_mg(text, entities))
+    }) else {
         tracing::debug!(
             chat_id = message.chat.id,
             message_id = message.message_id,
@@ -214,7 +220,7 @@ async fn deliver_edit(d: &mut TgDelivery<'_>, message: &Message) -> Result<(), D
         );
         return Ok(());
     };
-    let text = long::cut_long(text.clone());
+    let text = long::cut_long(text);
     let request = edit_request(MgChannelId(d.channel.mg_channel_id), message, text);
     let request = &request;
     d.mg.call(

@@ -4,7 +4,10 @@
 //! customer's language (Telegram's `language_code`; English when we have no texts in it).
 
 use crate::i18n::{Lang, Text};
-use crate::messenger::telegram::{Contact, Location, Poll, Venue};
+use crate::messenger::telegram::{
+    Chat, Checklist, Contact, Dice, Giveaway, GiveawayWinners, Location, MessageOrigin,
+    PaidMediaInfo, Payment, Poll, Story, User, Venue, WebAppData,
+};
 
 /// "📍 Location: 55.75, 37.61 https://maps.google.com/?q=55.75,37.61".
 pub fn location_text(location: &Location, lang: Lang) -> String {
@@ -57,6 +60,158 @@ pub fn poll_text(poll: &Poll, lang: Lang) -> String {
         text.push_str(&option.text);
     }
     text
+}
+
+/// The first line of a forwarded message: "↪ Forwarded from Anna K".
+pub fn forwarded_line(origin: &MessageOrigin, lang: Lang) -> String {
+    let name = match origin.kind.as_str() {
+        "user" => origin.sender_user.as_ref().map(user_name),
+        "hidden_user" => origin.sender_user_name.clone(),
+        "chat" => origin.sender_chat.as_ref().map(chat_name),
+        "channel" => origin.chat.as_ref().map(chat_name),
+        _ => None,
+    };
+    let name = name.filter(|n| !n.trim().is_empty()).map(|name| {
+        match origin.author_signature.as_deref().map(str::trim) {
+            Some(author) if !author.is_empty() => format!("{name} ({author})"),
+            _ => name,
+        }
+    });
+    match name {
+        Some(name) => lang.text(&Text::new("customer-forwarded").arg("name", name)),
+        None => lang.t("customer-forwarded-unknown"),
+    }
+}
+
+/// "🎲 Dice: 4" (also darts, dice-like slot machines, …: Telegram draws the value).
+pub fn dice_text(dice: &Dice, lang: Lang) -> String {
+    let emoji = if dice.emoji.trim().is_empty() {
+        "🎲"
+    } else {
+        dice.emoji.as_str()
+    };
+    lang.text(
+        &Text::new("customer-dice")
+            .arg("emoji", emoji)
+            .arg("value", dice.value.to_string()),
+    )
+}
+
+/// "📰 A story from Shop (it opens only in Telegram)": a bot cannot fetch a story.
+pub fn story_text(story: &Story, lang: Lang) -> String {
+    match story.chat.as_ref().map(chat_name).filter(|n| !n.is_empty()) {
+        Some(name) => lang.text(&Text::new("customer-story").arg("name", name)),
+        None => lang.t("customer-story-unknown"),
+    }
+}
+
+/// "☑️ Checklist: Order" and one "☐ task" / "☑ task" line per task.
+pub fn checklist_text(checklist: &Checklist, lang: Lang) -> String {
+    let mut text =
+        lang.text(&Text::new("customer-checklist").arg("title", checklist.title.as_str()));
+    for task in &checklist.tasks {
+        text.push_str(if task.completion_date > 0 {
+            "\n☑ "
+        } else {
+            "\n☐ "
+        });
+        text.push_str(&task.text);
+    }
+    text
+}
+
+/// "⭐ Paid media for 50 Stars (…)", then the caption.
+pub fn paid_media_text(paid: &PaidMediaInfo, caption: Option<&str>, lang: Lang) -> String {
+    let text =
+        lang.text(&Text::new("customer-paid-media").arg("stars", paid.star_count.to_string()));
+    with_caption(text, caption)
+}
+
+/// "🎁 Giveaway, winners: 3", then the prize.
+pub fn giveaway_text(giveaway: &Giveaway, lang: Lang) -> String {
+    let text =
+        lang.text(&Text::new("customer-giveaway").arg("count", giveaway.winner_count.to_string()));
+    with_caption(text, giveaway.prize_description.as_deref())
+}
+
+/// "🏆 Giveaway winners (2): Anna, Bo", then the prize.
+pub fn giveaway_winners_text(winners: &GiveawayWinners, lang: Lang) -> String {
+    let names: Vec<String> = winners.winners.iter().map(user_name).collect();
+    let text = lang.text(
+        &Text::new("customer-giveaway-winners")
+            .arg("count", winners.winner_count.to_string())
+            .arg("names", names.join(", ")),
+    );
+    with_caption(text, winners.prize_description.as_deref())
+}
+
+/// "🧩 Web app data (Order): {…}": what a Web App keyboard button sent.
+pub fn web_app_data_text(data: &WebAppData, lang: Lang) -> String {
+    lang.text(
+        &Text::new("customer-web-app-data")
+            .arg("button", data.button_text.as_str())
+            .arg("data", data.data.as_str()),
+    )
+}
+
+/// An invoice, a payment or a refund: "💳 Payment: 12.50 EUR".
+pub fn payment_text(key: &'static str, payment: &Payment, lang: Lang) -> String {
+    lang.text(
+        &Text::new(key)
+            .arg("title", payment.title.clone().unwrap_or_default())
+            .arg("amount", amount(payment.total_amount, &payment.currency))
+            .arg("currency", payment.currency.as_str()),
+    )
+}
+
+/// A service message we only name, by its Bot API field.
+pub fn service_text(kind: &str, lang: Lang) -> String {
+    lang.text(&Text::new("customer-service").arg("kind", kind))
+}
+
+/// An amount in the currency's smallest unit, written in its main unit: Stars and the common
+/// ISO 4217 currencies without a minor unit are whole; the rest are taken to have two.
+fn amount(total: i64, currency: &str) -> String {
+    const WHOLE: [&str; 12] = [
+        "XTR", "JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "RWF", "XAF", "XOF", "KMF",
+    ];
+    if WHOLE.contains(&currency) {
+        return total.to_string();
+    }
+    let sign = if total < 0 { "-" } else { "" };
+    let total = total.unsigned_abs();
+    format!("{sign}{}.{:02}", total / 100, total % 100)
+}
+
+fn with_caption(mut text: String, caption: Option<&str>) -> String {
+    if let Some(caption) = caption.filter(|c| !c.trim().is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(caption);
+    }
+    text
+}
+
+/// A user's name, else their @username.
+fn user_name(user: &User) -> String {
+    let name = full_name(&user.first_name, user.last_name.as_deref());
+    match (&user.username, name.is_empty()) {
+        (Some(username), true) => format!("@{username}"),
+        _ => name,
+    }
+}
+
+/// A chat's title, else its name, else its @username.
+fn chat_name(chat: &Chat) -> String {
+    let name = chat.title.clone().unwrap_or_else(|| {
+        full_name(
+            chat.first_name.as_deref().unwrap_or(""),
+            chat.last_name.as_deref(),
+        )
+    });
+    match (&chat.username, name.trim().is_empty()) {
+        (Some(username), true) => format!("@{username}"),
+        _ => name.trim().to_owned(),
+    }
 }
 
 /// "📎 video.mp4 (35.2 MB) — too large for the bot to download; …", then the caption.

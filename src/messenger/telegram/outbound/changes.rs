@@ -3,6 +3,7 @@
 use super::{cards, ids, text, wait, CAPTION_LIMIT, TEXT_LIMIT};
 use crate::bridge::delivery::DeliveryError;
 use crate::messenger::telegram::delivery::TgDelivery;
+use crate::messenger::telegram::markup;
 use crate::messenger::telegram::{
     EditMessageCaption, EditMessageText, ParseMode, ReactionType, SetMessageReaction, TelegramError,
 };
@@ -42,7 +43,7 @@ pub(super) async fn edit(
     };
     let first_piece = |limit| match &card {
         Some(lines) => text::pack_lines(lines, limit).into_iter().next(),
-        None => text::text_messages(update.content.as_deref().unwrap_or_default(), limit)
+        None => markup::html_messages(update.content.as_deref().unwrap_or_default(), limit)
             .into_iter()
             .next(),
     };

@@ -5,7 +5,7 @@
 //! parts recorded by an earlier attempt (`store::sent`) name the same sends. That is what lets
 //! `send_message` skip what was already sent.
 
-use crate::messenger::telegram::ReplyMarkup;
+use crate::messenger::telegram::{markup, ReplyMarkup};
 use crate::mg::{MessageSent, MessageType, WebhookItem};
 
 use super::ids::parse_message_ref;
@@ -13,9 +13,7 @@ use super::keyboard::keyboard;
 use super::{CAPTION_LIMIT, TEXT_LIMIT};
 use crate::i18n::Lang;
 use crate::messenger::cards::{order_card, product_card, template_text};
-use crate::messenger::html::{
-    escape_html, is_web_url, pack_lines, text_messages, utf16_len, visible_len,
-};
+use crate::messenger::html::{is_web_url, pack_lines, text_messages, visible_len};
 
 /// Items per album (Telegram takes 2–10).
 pub const ALBUM_MAX: usize = 10;
@@ -92,16 +90,16 @@ pub fn plan(msg: &MessageSent, chat_id: i64, lang: Lang) -> Plan<'_> {
     if !msg.items.is_empty() && (media.is_some() || card.is_none()) {
         // Files of a type without files (or of no known type) are sent as documents.
         let kind = media.unwrap_or(Media::Document);
-        let fits = !content.trim().is_empty() && utf16_len(content) <= CAPTION_LIMIT;
+        let fits = !content.trim().is_empty() && markup::visible_len(content) <= CAPTION_LIMIT;
         media_steps(
             &mut steps,
             kind,
             &msg.items,
-            fits.then(|| escape_html(content)),
+            fits.then(|| markup::html(content)),
         );
         if !fits {
             steps.extend(
-                text_messages(content, TEXT_LIMIT)
+                markup::html_messages(content, TEXT_LIMIT)
                     .into_iter()
                     .map(Step::Text),
             );
@@ -116,8 +114,9 @@ pub fn plan(msg: &MessageSent, chat_id: i64, lang: Lang) -> Plan<'_> {
             _ => steps.extend(pack_lines(&lines, TEXT_LIMIT).into_iter().map(Step::Text)),
         }
     } else if !content.trim().is_empty() {
+        // Operators' text carries MG's markup (`telegram::markup`); cards and templates do not.
         steps.extend(
-            text_messages(content, TEXT_LIMIT)
+            markup::html_messages(content, TEXT_LIMIT)
                 .into_iter()
                 .map(Step::Text),
         );

@@ -7,6 +7,7 @@
 
 mod answers;
 mod business;
+mod kinds;
 mod lenient;
 mod received;
 mod sent;
@@ -15,5 +16,6 @@ mod tests;
 
 pub use answers::*;
 pub use business::*;
+pub use kinds::*;
 pub use received::*;
 pub use sent::*;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::serde_as;
 
+use super::kinds::*;
 use super::lenient::Lenient;
 use super::{BusinessConnection, BusinessMessagesDeleted};
 
@@ -224,6 +225,74 @@ pub struct Message {
     #[serde(default)]
     #[serde_as(deserialize_as = "Lenient")]
     pub poll: Option<Poll>,
+    /// Set on a forwarded message: who or what it came from.
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub forward_origin: Option<MessageOrigin>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub dice: Option<Dice>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub story: Option<Story>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub checklist: Option<Checklist>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub paid_media: Option<PaidMediaInfo>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub giveaway: Option<Giveaway>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub giveaway_winners: Option<GiveawayWinners>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub web_app_data: Option<WebAppData>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub game: Option<Game>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub invoice: Option<Payment>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub successful_payment: Option<Payment>,
+    #[serde(default)]
+    #[serde_as(deserialize_as = "Lenient")]
+    pub refunded_payment: Option<Payment>,
+    /// Service messages of a private chat we only name (`Message::service_kind`).
+    #[serde(default)]
+    pub pinned_message: Option<Present>,
+    #[serde(default)]
+    pub message_auto_delete_timer_changed: Option<Present>,
+    #[serde(default)]
+    pub users_shared: Option<Present>,
+    #[serde(default)]
+    pub chat_shared: Option<Present>,
+    #[serde(default)]
+    pub write_access_allowed: Option<Present>,
+    #[serde(default)]
+    pub connected_website: Option<Present>,
+    #[serde(default)]
+    pub passport_data: Option<Present>,
+    #[serde(default)]
+    pub gift: Option<Present>,
+    #[serde(default)]
+    pub unique_gift: Option<Present>,
+    #[serde(default)]
+    pub checklist_tasks_done: Option<Present>,
+    #[serde(default)]
+    pub checklist_tasks_added: Option<Present>,
+    #[serde(default)]
+    pub chat_background_set: Option<Present>,
+    #[serde(default)]
+    pub paid_message_price_changed: Option<Present>,
+    #[serde(default)]
+    pub direct_message_price_changed: Option<Present>,
+    #[serde(default)]
+    pub suggested_post_info: Option<Present>,
 }
 
 impl Message {
@@ -232,6 +301,38 @@ impl Message {
         self.photo
             .iter()
             .max_by_key(|p| (u64::from(p.width) * u64::from(p.height), p.file_size))
+    }
+
+    /// The Bot API name of a service message we only name in a note, if this is one.
+    pub fn service_kind(&self) -> Option<&'static str> {
+        [
+            (self.pinned_message, "pinned_message"),
+            (
+                self.message_auto_delete_timer_changed,
+                "message_auto_delete_timer_changed",
+            ),
+            (self.users_shared, "users_shared"),
+            (self.chat_shared, "chat_shared"),
+            (self.write_access_allowed, "write_access_allowed"),
+            (self.connected_website, "connected_website"),
+            (self.passport_data, "passport_data"),
+            (self.gift, "gift"),
+            (self.unique_gift, "unique_gift"),
+            (self.checklist_tasks_done, "checklist_tasks_done"),
+            (self.checklist_tasks_added, "checklist_tasks_added"),
+            (self.chat_background_set, "chat_background_set"),
+            (
+                self.paid_message_price_changed,
+                "paid_message_price_changed",
+            ),
+            (
+                self.direct_message_price_changed,
+                "direct_message_price_changed",
+            ),
+            (self.suggested_post_info, "suggested_post_info"),
+        ]
+        .into_iter()
+        .find_map(|(field, name)| field.map(|_| name))
     }
 }
 
