@@ -9,6 +9,7 @@ mod answers;
 mod business;
 mod kinds;
 mod lenient;
+mod media;
 mod received;
 mod sent;
 #[cfg(test)]
@@ -17,5 +18,6 @@ mod tests;
 pub use answers::*;
 pub use business::*;
 pub use kinds::*;
+pub use media::*;
 pub use received::*;
 pub use sent::*;
