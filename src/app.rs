@@ -215,9 +215,10 @@ fn app_state(
         module_code: settings.module.integration_code.clone(),
         priority: Priority::Bulk,
     };
-    let telegram = TelegramClient::new(
+    let telegram = TelegramClient::with_proxy(
         &settings.telegram.api_url,
         Duration::from_secs(settings.telegram.timeout_seconds),
+        settings.telegram.proxy_url.as_ref(),
     )?;
     let max = MaxClient::new(
         &settings.max.api_url,

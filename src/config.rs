@@ -99,6 +99,15 @@ pub struct TelegramSettings {
     /// Sends per second into one chat (Telegram: about 1), and the short burst allowed first.
     pub chat_messages_per_second: u32,
     pub chat_burst: u32,
+    /// Every Bot API call through this proxy (`http://`, `https://` or `socks5://`, with
+    /// `user:password@` if it needs them); `None` (empty): direct. A secret: it may hold a
+    /// password, which `mgbridge config` prints redacted.
+    #[serde(
+        default,
+        deserialize_with = "deserialize_optional_secret",
+        serialize_with = "serialize_optional_url"
+    )]
+    pub proxy_url: Option<SecretString>,
 }
 
 /// The MAX Bot API (`messenger::max`).
@@ -229,6 +238,17 @@ impl Settings {
             self.mg.max_attempts > 0,
             "mg.max_attempts must be at least 1"
         );
+        if let Some(proxy) = &self.telegram.proxy_url {
+            // The URL itself is not quoted: it may hold a password.
+            let ok = Url::parse(proxy.expose_secret()).is_ok_and(|url| {
+                matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h")
+                    && url.host_str().is_some()
+            });
+            anyhow::ensure!(
+                ok,
+                "telegram.proxy_url must be an http://, https:// or socks5:// URL with a host"
+            );
+        }
         anyhow::ensure!(
             !self.crm.allowed_domains.is_empty(),
             "crm.allowed_domains is empty: no CRM could connect (use \"*\" to allow any host)"
@@ -266,6 +286,17 @@ fn serialize_optional_secret<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(if value.is_some() { REDACTED } else { "" })
+}
+
+/// A URL that may hold a password (a proxy's): shown with the password redacted, or empty.
+fn serialize_optional_url<S: Serializer>(
+    value: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(url) => serializer.serialize_str(&redact_url_password(url.expose_secret())),
+        None => serializer.serialize_str(""),
+    }
 }
 
 /// Shows the database kind and host, never a password.
@@ -381,6 +412,23 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_url_of_another_scheme_is_refused_without_quoting_it() {
+        let err = Settings::load_from(
+            None,
+            env(&[(
+                "MGBRIDGE__TELEGRAM__PROXY_URL",
+                "ftp://u:pw-123@proxy.example",
+            )]),
+        )
+        .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("telegram.proxy_url"), "{text}");
+        assert!(!text.contains("pw-123"), "{text}");
+        let none = Settings::load_from(None, HashMap::new()).unwrap();
+        assert!(none.telegram.proxy_url.is_none());
+    }
+
+    #[test]
     fn a_public_url_with_a_path_is_refused() {
         let err = Settings::load_from(
             None,
@@ -407,6 +455,10 @@ mod tests {
                     "MGBRIDGE__MODULE__SIMPLE_CONNECTION_SECRET",
                     "partner-secret-1",
                 ),
+                (
+                    "MGBRIDGE__TELEGRAM__PROXY_URL",
+                    "socks5://relay:pr0xy-pw@proxy.example:1080",
+                ),
             ]),
         )
         .unwrap();
@@ -426,6 +478,12 @@ mod tests {
             printed.contains("simple_connection_secret = \"[redacted]\""),
             "{printed}"
         );
+        assert!(!printed.contains("pr0xy-pw"), "{printed}");
+        assert!(
+            printed.contains("proxy_url = \"socks5://relay:redacted@proxy.example:1080\""),
+            "{printed}"
+        );
+        assert!(!format!("{settings:?}").contains("pr0xy-pw"));
         assert!(!format!("{settings:?}").contains("hunter2"));
         assert!(!format!("{settings:?}").contains("partner-secret-1"));
     }

@@ -30,6 +30,7 @@ mod max;
 mod mg_client;
 mod outbound;
 mod private_postgres;
+mod proxy;
 mod queue;
 mod recovery;
 mod retention;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::multipart::Form;
 use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -53,6 +54,19 @@ pub struct TelegramClient {
 impl TelegramClient {
     /// `timeout` bounds each method call and each read of a download.
     pub fn new(api_url: &url::Url, timeout: Duration) -> anyhow::Result<Self> {
+        Self::with_proxy(api_url, timeout, None)
+    }
+
+    /// [`Self::new`], every call going through `proxy` (`telegram.proxy_url`: http, https or
+    /// socks5, credentials in the URL) when one is given. A configured proxy replaces the
+    /// `HTTP(S)_PROXY` environment (reqwest reads it only when no proxy is set); without one
+    /// the environment applies as it does to the other clients. The URL holds a password, so
+    /// it is never part of an error.
+    pub fn with_proxy(
+        api_url: &url::Url,
+        timeout: Duration,
+        proxy: Option<&SecretString>,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             matches!(api_url.scheme(), "http" | "https")
                 && api_url.host_str().is_some()
@@ -62,7 +76,20 @@ impl TelegramClient {
         );
         // Redirects are refused (`client_builder`): Telegram never sends one, and following
         // it would send the token elsewhere.
-        let http = client_builder(timeout).read_timeout(timeout).build()?;
+        let mut builder = client_builder(timeout).read_timeout(timeout);
+        if let Some(proxy) = proxy {
+            // reqwest takes the credentials from the URL (percent-decoded): Basic for an
+            // http(s) proxy, username/password for SOCKS5.
+            // reqwest would take any scheme and fail only at the first call.
+            let refused =
+                || anyhow::anyhow!("telegram.proxy_url is not a proxy URL (http, https or socks5)");
+            let url = url::Url::parse(proxy.expose_secret()).map_err(|_| refused())?;
+            if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
+                return Err(refused());
+            }
+            builder = builder.proxy(reqwest::Proxy::all(url).map_err(|_| refused())?);
+        }
+        let http = builder.build()?;
         Ok(Self {
             http,
             base: api_url.as_str().trim_end_matches('/').into(),

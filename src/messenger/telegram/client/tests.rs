@@ -72,3 +72,22 @@ fn telegram_client_refuses_odd_api_urls() {
     let bad = url::Url::parse("ftp://api.telegram.org").unwrap();
     assert!(TelegramClient::new(&bad, Duration::from_secs(5)).is_err());
 }
+
+#[tokio::test]
+async fn telegram_proxy_urls_of_each_scheme_are_taken_and_others_refused_unquoted() {
+    let api = url::Url::parse("https://api.telegram.org").unwrap();
+    let timeout = Duration::from_secs(5);
+    for proxy in [
+        "http://user:pa%40ss@127.0.0.1:3128",
+        "https://proxy.example:8443",
+        "socks5://user:pw@127.0.0.1:1080",
+        "socks5h://127.0.0.1:1080",
+    ] {
+        let secret = SecretString::from(proxy.to_owned());
+        TelegramClient::with_proxy(&api, timeout, Some(&secret))
+            .unwrap_or_else(|e| panic!("{proxy}: {e:#}"));
+    }
+    let bad = SecretString::from("gopher://user:s3cret-pw@proxy.example".to_owned());
+    let err = TelegramClient::with_proxy(&api, timeout, Some(&bad)).unwrap_err();
+    assert!(!format!("{err:#}").contains("s3cret-pw"), "{err:#}");
+}
