@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use serde_with::serde_as;
 
 use super::kinds::*;
-use super::media::*;
 use super::lenient::Lenient;
+use super::media::*;
 use super::{BusinessConnection, BusinessMessagesDeleted};
 
 /// One webhook delivery. Exactly one kind is set; kinds we do not model land in `other`.
