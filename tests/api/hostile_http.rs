@@ -117,6 +117,10 @@ fn telegram_job(body: &[u8]) -> Option<i64> {
 /// `Some(None)` for another event on a chat, `None` for one answered without a job.
 fn mg_job(body: &[u8]) -> Option<Option<i64>> {
     let hook = MgWebhook::parse(body).ok()?;
+    // Read marks make a job only on a Telegram Business channel; the bridge's is a bot's.
+    if matches!(hook, MgWebhook::MessageRead(_)) {
+        return None;
+    }
     let (channel, chat) = hook.target_chat()?;
     if channel <= 0 || chat.is_empty() || chat.len() > 128 || chat.chars().any(char::is_control) {
         return None;
