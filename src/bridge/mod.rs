@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod mg_access;
 pub mod mg_reply;
+pub mod operator_files;
 pub mod recovery;
 pub mod schedule;
 pub mod simple_connection;

@@ -24,7 +24,7 @@ use crate::bridge::delivery::DeliveryError;
 use crate::messenger::cards::{order_card, product_card, template_text};
 use crate::messenger::html::{is_blank, is_web_url, pack_lines, text_messages};
 use crate::mg::{
-    MessageSent, MessageType, MessageUpdated, MgError, MgWebhook, SendingErrorCode, Suggestion,
+    MessageSent, MessageType, MessageUpdated, MgWebhook, SendingErrorCode, Suggestion,
     SuggestionType, WebhookItem,
 };
 use crate::store::SentPart;
@@ -33,8 +33,6 @@ use crate::store::SentPart;
 const TEXT_LIMIT: usize = 4000;
 /// The most we send one file of (MAX takes up to 2 GB; MG's own files are far smaller).
 const FILE_LIMIT: u64 = 100 * 1024 * 1024;
-/// What a download may exceed the size MG declared by (as for Telegram).
-const DECLARED_SLACK: u64 = 64 * 1024;
 /// A keyboard's buttons, at most (MAX allows 210; a chat suggests a few).
 const BUTTONS_MAX: usize = 30;
 
@@ -202,44 +200,19 @@ async fn upload(
     kind: Option<MessageType>,
     item: &WebhookItem,
 ) -> Result<AttachmentRequest, DeliveryError> {
-    let too_big = || DeliveryError::failed("the file is larger than the bridge sends to MAX");
-    if item.size.is_some_and(|size| size > FILE_LIMIT) {
-        return Err(too_big());
-    }
-    let id = item.id.clone();
-    let info =
-        d.mg.call(d.account, |api| {
-            let id = id.clone();
-            async move { api.get_file(&id).await }
-        })
+    let described = d
+        .describe_file(
+            item,
+            FILE_LIMIT,
+            "the file is larger than the bridge sends to MAX",
+        )
         .await?;
-    let declared = info.size.or(item.size);
-    if declared.is_some_and(|size| size > FILE_LIMIT) {
-        return Err(too_big());
-    }
-    let url = info
-        .download_url()
-        .ok_or_else(|| DeliveryError::failed("MessageGateway gave no download URL for a file"))?
-        .to_owned();
-    let reserve = declared.map_or(FILE_LIMIT, |size| size + DECLARED_SLACK);
     // One file at a time: it is uploaded and let go before the next is reserved.
-    let _memory = d.reserve_files(reserve).await;
-    let bytes: Bytes = match d
-        .mg
-        .api(d.account)
-        .download(&url, reserve.min(FILE_LIMIT))
-        .await
-    {
-        Err(MgError::Api { status: 413, .. }) => {
-            return Err(DeliveryError::failed(
-                "the file is larger than MessageGateway said it is",
-            ))
-        }
-        other => other?,
-    };
+    let _memory = d.reserve_files(described.reserve).await;
+    let bytes: Bytes = d.download_file(&described).await?;
+    let (url, info_mime) = (described.url, described.mime_type);
     // Header values cannot hold control characters: a stray newline would fail every attempt.
-    let mime = info
-        .mime_type
+    let mime = info_mime
         .as_deref()
         .map(|m| m.trim().to_owned())
         .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_graphic()))

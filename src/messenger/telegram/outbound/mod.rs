@@ -18,12 +18,13 @@ mod keyboard;
 mod plan;
 
 use crate::bridge::delivery::DeliveryError;
+use crate::bridge::operator_files::MgFile;
 use crate::messenger::telegram::delivery::TgDelivery;
 use crate::messenger::telegram::{
     InputFile, InputMedia, MediaKind, ParseMode, ReplyMarkup, ReplyParameters, SendMedia,
     SendMediaGroup, SendMessage, TelegramError, UploadFile,
 };
-use crate::mg::{MessageSent, MgError, MgWebhook, SendingErrorCode, WebhookItem};
+use crate::mg::{MessageSent, MgWebhook, SendingErrorCode, WebhookItem};
 
 use crate::messenger::{cards, html as text};
 pub use ids::{message_ref, parse_message_ref};
@@ -35,10 +36,6 @@ pub const CAPTION_LIMIT: usize = 1024;
 
 /// The most Telegram takes from a bot per file (multipart upload).
 const FILE_LIMIT: u64 = 50 * 1024 * 1024;
-/// What a download may exceed the size MG declared by. MG's size is its own record of the
-/// stored file, so it should be exact; the slack keeps a rounding or a header difference from
-/// failing a delivery while still bounding what is held (tolerant reading of `size`).
-const DECLARED_SLACK: u64 = 64 * 1024;
 /// Photos above this go as documents (Telegram's photo upload limit).
 const PHOTO_LIMIT: u64 = 10 * 1024 * 1024;
 
@@ -294,14 +291,10 @@ async fn send_step(
     }
 }
 
-/// An attachment MG has described (`GET /files/{id}`) but that is not downloaded yet.
+/// An attachment MG has described, with the name Telegram shows it under.
 struct Described {
-    url: String,
+    file: MgFile,
     name: String,
-    mime_type: Option<String>,
-    /// The size MG gave, if it gave one.
-    declared: Option<u64>,
-    /// Memory to hold for it: the declared size, else the most Telegram takes.
     reserve: u64,
 }
 
@@ -311,49 +304,23 @@ async fn describe(
     item: &WebhookItem,
     fallback_name: &str,
 ) -> Result<Described, DeliveryError> {
-    let too_big = || DeliveryError::failed("the file is larger than the 50 MB Telegram accepts");
-    if item.size.is_some_and(|size| size > FILE_LIMIT) {
-        return Err(too_big());
-    }
-    let id = item.id.clone();
-    let info =
-        d.mg.call(d.account, |api| {
-            let id = id.clone();
-            async move { api.get_file(&id).await }
-        })
-        .await?;
-    let declared = info.size.or(item.size);
-    if declared.is_some_and(|size| size > FILE_LIMIT) {
-        return Err(too_big());
-    }
-    let url = info
-        .download_url()
-        .ok_or_else(|| DeliveryError::failed("MessageGateway gave no download URL for a file"))?
-        .to_owned();
+    let too_big = "the file is larger than the 50 MB Telegram accepts";
+    let file = d.describe_file(item, FILE_LIMIT, too_big).await?;
     Ok(Described {
-        name: ids::file_name(item.caption.as_deref(), &url, fallback_name),
-        url,
-        mime_type: info.mime_type.filter(|m| !m.trim().is_empty()),
-        declared,
-        reserve: declared.map_or(FILE_LIMIT, |size| size + DECLARED_SLACK),
+        name: ids::file_name(item.caption.as_deref(), &file.url, fallback_name),
+        reserve: file.reserve,
+        file,
     })
 }
 
-/// Downloads a described file from the URL MG gave, without the token, reading no more than
-/// was reserved for it.
-async fn download(d: &mut TgDelivery<'_>, file: Described) -> Result<UploadFile, DeliveryError> {
-    let limit = file.reserve.min(FILE_LIMIT);
-    let bytes = match d.mg.api(d.account).download(&file.url, limit).await {
-        // A body past the size MG declared would overrun the memory reserved for it.
-        Err(MgError::Api { status: 413, .. }) if file.declared.is_some() => {
-            return Err(DeliveryError::failed(
-                "the file is larger than MessageGateway said it is",
-            ))
-        }
-        other => other?,
-    };
-    let mut upload = UploadFile::new(file.name, bytes);
-    upload.mime_type = file.mime_type;
+/// Downloads a described file (within what was reserved for it) for upload.
+async fn download(
+    d: &mut TgDelivery<'_>,
+    described: Described,
+) -> Result<UploadFile, DeliveryError> {
+    let bytes = d.download_file(&described.file).await?;
+    let mut upload = UploadFile::new(described.name, bytes);
+    upload.mime_type = described.file.mime_type;
     Ok(upload)
 }
 
