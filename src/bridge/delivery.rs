@@ -13,7 +13,7 @@ use crate::bridge::avatar::AvatarLinks;
 use crate::bridge::file_budget::{FileBudget, FileReservation};
 use crate::bridge::mg_access::{MgAccess, MgAccessError};
 use crate::bridge::worker::Seat;
-use crate::mg::{MgError, SendingErrorCode};
+use crate::mg::{DeleteMessageRequest, MessageIdentifier, MgChannelId, MgError, SendingErrorCode};
 use crate::store::{Account, Channel, Store, StoreError};
 
 /// Everything a delivery step may use, for one account and one of its channels; `via` is the
@@ -46,6 +46,28 @@ impl<M> Delivery<'_, M> {
             seat.step_aside();
         }
         self.files.reserve(bytes).await
+    }
+}
+
+impl<M> Delivery<'_, M> {
+    /// The customer deleted a message: it is deleted in MG, by our id for it. One MG never had
+    /// (older than the bridge, or never carried) is already as it should be.
+    pub async fn delete_in_mg(&mut self, external_id: String) -> Result<(), DeliveryError> {
+        let request = DeleteMessageRequest {
+            channel: MgChannelId(self.channel.mg_channel_id),
+            message: MessageIdentifier::external_id(external_id),
+        };
+        let request = &request;
+        match self
+            .mg
+            .call(self.account, |api| async move {
+                api.delete_message(request).await
+            })
+            .await
+        {
+            Ok(_) | Err(MgAccessError::Mg(MgError::Api { status: 404, .. })) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

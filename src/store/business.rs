@@ -5,6 +5,7 @@
 use secrecy::ExposeSecret;
 use sqlx::Row;
 
+use super::channels::CHANNEL_COLUMNS;
 use super::{now_unix, Store, StoreError};
 use crate::domain::AccountId;
 use crate::store::{Channel, ChannelId};
@@ -146,17 +147,15 @@ impl Store {
         &self,
         bot_channel: &ChannelId,
     ) -> Result<Vec<Channel>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT channel_id FROM channel WHERE parent_channel_id = $1 AND active = 1",
-        )
-        .bind(bot_channel.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        let mut channels = Vec::new();
-        for id in ids {
-            channels.extend(self.find_channel_by_id(&ChannelId(id)).await?);
-        }
-        Ok(channels)
+        let sql = format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channel WHERE parent_channel_id = $1 AND active = 1 \
+             ORDER BY channel_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(bot_channel.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| self.channel_from_row(row)).collect()
     }
 }
 

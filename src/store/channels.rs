@@ -79,7 +79,7 @@ impl std::fmt::Debug for NewChannel<'_> {
     }
 }
 
-const CHANNEL_COLUMNS: &str =
+pub(super) const CHANNEL_COLUMNS: &str =
     "channel_id, account_id, messenger, bot_id, bot_username, bot_token_enc, \
      webhook_key, webhook_secret_enc, mg_channel_id, settings_hash, active, created_at, updated_at, \
      business_connection_id";
@@ -273,7 +273,7 @@ impl Store {
         self.cipher.seal(WEBHOOK_SECRET, secret)
     }
 
-    fn channel_from_row(&self, row: &AnyRow) -> Result<Channel, StoreError> {
+    pub(super) fn channel_from_row(&self, row: &AnyRow) -> Result<Channel, StoreError> {
         Ok(Channel {
             id: ChannelId(row.try_get("channel_id")?),
             account_id: AccountId::from_stored(row.try_get("account_id")?),

@@ -189,6 +189,16 @@ async fn a_business_account_becomes_a_channel_of_its_own(db: Db) {
     // The settings page lists the account.
     let html = app.settings_html(&bridge.client_id).await;
     assert!(html.contains(r#"data-name="@olga_flowers""#), "{html}");
+
+    // Removing the bot takes its business accounts' channels with it.
+    let bot_channel: String =
+        sqlx::query_scalar("SELECT channel_id FROM channel WHERE business_connection_id IS NULL")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    let page = app.remove_bot(&bridge.client_id, &bot_channel).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+    assert!(!business_channel(&app, &bridge).is_active);
 }
 
 async fn switching_the_connection_off_deactivates_its_channel(db: Db) {

@@ -16,11 +16,11 @@
 use crate::bridge::delivery::DeliveryError;
 use crate::bridge::mg_access::MgAccessError;
 use crate::i18n::{Lang, Text};
+use crate::messenger::html::is_web_url;
 use crate::messenger::{Accepted, Carried};
 use crate::mg::{
-    Customer, DeleteMessageRequest, EditMessageRequest, EditedMessage, MessageIdentifier,
-    MessageItem, MessageType, MgChannelId, MgError, NewMessage, SendMessageRequest,
-    UploadFileByUrlRequest,
+    Customer, EditMessageRequest, EditedMessage, MessageIdentifier, MessageItem, MessageType,
+    MgChannelId, MgError, NewMessage, SendMessageRequest, UploadFileByUrlRequest,
 };
 
 use super::delivery::MaxDelivery;
@@ -424,25 +424,9 @@ async fn deliver_edit(d: &mut MaxDelivery<'_>, message: &Message) -> Result<(), 
 }
 
 async fn deliver_removal(d: &mut MaxDelivery<'_>, update: &Update) -> Result<(), DeliveryError> {
-    let Some(mid) = update.message_id.clone() else {
-        return Ok(());
-    };
-    let request = DeleteMessageRequest {
-        channel: MgChannelId(d.channel.mg_channel_id),
-        message: MessageIdentifier::external_id(mid),
-    };
-    let request = &request;
-    match d
-        .mg
-        .call(
-            d.account,
-            |api| async move { api.delete_message(request).await },
-        )
-        .await
-    {
-        // A message MG never had (the bot's own, or older than the bridge): nothing to do.
-        Err(MgAccessError::Mg(MgError::Api { status: 404, .. })) => Ok(()),
-        other => other.map(|_| ()).map_err(Into::into),
+    match update.message_id.clone() {
+        Some(mid) => d.delete_in_mg(mid).await,
+        None => Ok(()),
     }
 }
 
@@ -497,10 +481,6 @@ fn created_at(millis: i64) -> Option<time::OffsetDateTime> {
     (millis > 0)
         .then(|| time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000))
         .and_then(Result::ok)
-}
-
-fn is_web_url(url: &str) -> bool {
-    url.starts_with("https://") || url.starts_with("http://")
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -6,10 +6,8 @@ use time::{Duration, OffsetDateTime};
 
 use super::content::message_external_id;
 use crate::bridge::delivery::DeliveryError;
-use crate::bridge::mg_access::MgAccessError;
 use crate::messenger::telegram::delivery::TgDelivery;
 use crate::messenger::telegram::{BusinessMessagesDeleted, Message};
-use crate::mg::{DeleteMessageRequest, MessageIdentifier, MgChannelId, MgError};
 
 /// `can_reply` lets a business bot answer chats with an incoming message in the last 24 hours.
 const REPLY_WINDOW: Duration = Duration::hours(24);
@@ -44,25 +42,8 @@ pub async fn deliver_deleted(
     deleted: &BusinessMessagesDeleted,
 ) -> Result<(), DeliveryError> {
     for message_id in &deleted.message_ids {
-        let request = DeleteMessageRequest {
-            channel: MgChannelId(d.channel.mg_channel_id),
-            message: MessageIdentifier::external_id(message_external_id(
-                deleted.chat.id,
-                *message_id,
-            )),
-        };
-        let request = &request;
-        match d
-            .mg
-            .call(
-                d.account,
-                |api| async move { api.delete_message(request).await },
-            )
-            .await
-        {
-            Ok(_) | Err(MgAccessError::Mg(MgError::Api { status: 404, .. })) => {}
-            Err(e) => return Err(e.into()),
-        }
+        d.delete_in_mg(message_external_id(deleted.chat.id, *message_id))
+            .await?;
     }
     Ok(())
 }
