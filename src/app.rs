@@ -19,6 +19,7 @@ use crate::bridge::avatar::{AvatarLinks, Avatars};
 use crate::bridge::channels::Channels;
 use crate::bridge::connect::{Connector, ModuleIdentity};
 use crate::bridge::courier::Courier;
+use crate::bridge::failures::Failures;
 use crate::bridge::file_budget::FileBudget;
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
@@ -276,8 +277,12 @@ fn app_state(
         activity: Arc::new(AccountActivity {
             store: store.clone(),
             channels: channels.clone(),
-            wake,
+            wake: wake.clone(),
             tasks: tasks.clone(),
+        }),
+        failures: Arc::new(Failures {
+            store: store.clone(),
+            wake: Some(wake.clone()),
         }),
         avatars: Arc::new(Avatars {
             links: avatar_links,

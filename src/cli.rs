@@ -1,10 +1,13 @@
-//! The command line: `mgbridge [--config FILE] [serve|migrate|config]`.
+//! The command line: `mgbridge [--config FILE] [serve|migrate|config|healthcheck|jobs …]`.
+
+mod jobs;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, Application};
+use crate::cli::jobs::JobsCommand;
 use crate::config::Settings;
 use crate::telemetry;
 
@@ -33,6 +36,11 @@ pub enum Command {
     Config,
     /// Exit 0 when the running service on `server.bind` is ready (for container health checks).
     Healthcheck,
+    /// Failed deliveries: list them, send them back to their lanes.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -43,6 +51,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Healthcheck => healthcheck(&settings).await,
+        Command::Jobs { command } => {
+            telemetry::init(&settings.log);
+            let key = app::master_key_for(&settings)?;
+            let store = app::connect_store(&settings, &key).await?;
+            let done = jobs::run(&settings, &store, command).await;
+            store.close().await;
+            done
+        }
         Command::Migrate => {
             telemetry::init(&settings.log);
             let key = app::master_key_for(&settings)?;

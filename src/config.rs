@@ -57,6 +57,9 @@ pub struct QueueSettings {
     pub max_age_hours: u64,
     /// Finished jobs are kept this long (dedupe of redelivered webhooks), then deleted.
     pub keep_done_hours: u64,
+    /// Failed jobs stay on the failed list, words and all, this long for a retry; then they
+    /// are deleted like delivered ones.
+    pub keep_failed_days: u64,
     /// Memory operators' attachments may take at once, held between their download from MG
     /// and their upload to the messenger (`bridge::file_budget`). Deliveries past it wait.
     pub file_memory_mb: u64,

@@ -46,6 +46,35 @@ settings-add-max-bot-hint = Create a bot on business.max.ru (Chat bots → Creat
 settings-back = Back to the CRM
 settings-date-unknown = unknown
 
+## The failed list
+failed-title = Failed deliveries
+failed-alert = Some messages did not reach their chat: see Failed deliveries
+failed-none = No failed deliveries. Every message of the last days reached its chat.
+failed-howto = These messages did not reach their chat. Fix the cause shown, then retry them; a retried message goes after the messages of its chat that came in meanwhile. Discard deletes one for good.
+failed-retry-all = Retry all
+failed-retry = Retry
+failed-discard = Discard
+failed-when = Failed
+failed-accepted = received
+failed-direction = Direction
+failed-direction-to-crm = Customer → CRM
+failed-direction-to-messenger = CRM → customer
+failed-customer = Customer
+failed-customer-unknown = (no name)
+failed-reason = Reason
+failed-attempts = Attempts
+failed-outcome-retry = failed, retried later
+failed-outcome-failed = failed for good
+failed-newer = ← Newer
+failed-older = Older →
+failed-reason-refused-by-mg = The CRM's chat refused the message.
+failed-reason-refused-by-messenger = The messenger refused the message.
+failed-reason-customer-unreachable = The customer blocked the bot or cannot be written to.
+failed-reason-reply-window-closed = The time to reply has passed (Telegram Business allows 24 hours).
+failed-reason-spam-suspicion = The messenger took the message for spam.
+failed-reason-gave-up = Kept failing for a day (the other side did not answer); retry once it is back.
+failed-reason-unknown = Failed.
+
 ## Message pages
 message-connect-link = Connect a CRM
 page-not-found = Page not found

@@ -46,6 +46,35 @@ settings-add-max-bot-hint = Cree un bot en business.max.ru (Chat bots → Crear 
 settings-back = Volver al CRM
 settings-date-unknown = desconocida
 
+## The failed list
+failed-title = Entregas fallidas
+failed-alert = Algunos mensajes no llegaron a su chat: vea Entregas fallidas
+failed-none = No hay entregas fallidas: todos los mensajes de los últimos días llegaron a su chat.
+failed-howto = Estos mensajes no llegaron a su chat. Corrija la causa indicada y vuelva a enviarlos; un mensaje reenviado va después de los mensajes de su chat que llegaron mientras tanto. Descartar lo elimina para siempre.
+failed-retry-all = Reintentar todos
+failed-retry = Reintentar
+failed-discard = Descartar
+failed-when = Falló
+failed-accepted = recibido
+failed-direction = Dirección
+failed-direction-to-crm = Cliente → CRM
+failed-direction-to-messenger = CRM → cliente
+failed-customer = Cliente
+failed-customer-unknown = (sin nombre)
+failed-reason = Motivo
+failed-attempts = Intentos
+failed-outcome-retry = falló, se reintentó después
+failed-outcome-failed = falló definitivamente
+failed-newer = ← Más recientes
+failed-older = Más antiguos →
+failed-reason-refused-by-mg = El chat del CRM rechazó el mensaje.
+failed-reason-refused-by-messenger = El mensajero rechazó el mensaje.
+failed-reason-customer-unreachable = El cliente bloqueó el bot o no se le puede escribir.
+failed-reason-reply-window-closed = Pasó el plazo para responder (Telegram Business permite 24 horas).
+failed-reason-spam-suspicion = El mensajero consideró el mensaje spam.
+failed-reason-gave-up = Siguió fallando durante un día (el otro lado no respondía); reinténtelo cuando vuelva.
+failed-reason-unknown = Falló.
+
 ## Message pages
 message-connect-link = Conectar un CRM
 page-not-found = Página no encontrada

@@ -46,6 +46,35 @@ settings-add-max-bot-hint = Создайте бота на business.max.ru (Ча
 settings-back = Вернуться в CRM
 settings-date-unknown = неизвестно
 
+## The failed list
+failed-title = Недоставленные сообщения
+failed-alert = Некоторые сообщения не дошли до чата: см. «Недоставленные сообщения»
+failed-none = Недоставленных сообщений нет: все сообщения последних дней дошли до своих чатов.
+failed-howto = Эти сообщения не дошли до чата. Устраните указанную причину и отправьте их снова; повторно отправленное сообщение встанет после сообщений своего чата, пришедших за это время. «Удалить» убирает сообщение насовсем.
+failed-retry-all = Отправить все снова
+failed-retry = Отправить снова
+failed-discard = Удалить
+failed-when = Ошибка
+failed-accepted = получено
+failed-direction = Направление
+failed-direction-to-crm = Клиент → CRM
+failed-direction-to-messenger = CRM → клиент
+failed-customer = Клиент
+failed-customer-unknown = (без имени)
+failed-reason = Причина
+failed-attempts = Попытки
+failed-outcome-retry = ошибка, повтор позже
+failed-outcome-failed = ошибка, без повтора
+failed-newer = ← Новее
+failed-older = Старее →
+failed-reason-refused-by-mg = Чат CRM отклонил сообщение.
+failed-reason-refused-by-messenger = Мессенджер отклонил сообщение.
+failed-reason-customer-unreachable = Клиент заблокировал бота, или ему нельзя написать.
+failed-reason-reply-window-closed = Время на ответ истекло (Telegram Business даёт 24 часа).
+failed-reason-spam-suspicion = Мессенджер счёл сообщение спамом.
+failed-reason-gave-up = Сутки не удавалось доставить (другая сторона не отвечала); отправьте снова, когда она заработает.
+failed-reason-unknown = Не доставлено.
+
 ## Message pages
 message-connect-link = Подключить CRM
 page-not-found = Страница не найдена

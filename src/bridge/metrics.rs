@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::bridge::failures::Reason;
 use crate::bridge::file_budget::FileBudget;
 use crate::domain::Direction;
 use crate::store::QueueStats;
@@ -16,6 +17,8 @@ pub struct Metrics {
     delivered: [AtomicU64; 2],
     retried: [AtomicU64; 2],
     failed: [AtomicU64; 2],
+    /// Failures by kind (`Reason::index`).
+    failed_by_reason: [AtomicU64; Reason::ALL.len()],
     in_flight: AtomicU64,
     waits: [Mutex<WaitWindow>; 2],
 }
@@ -32,8 +35,9 @@ impl Metrics {
         self.retried[direction.index()].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn failed(&self, direction: Direction) {
+    pub fn failed(&self, direction: Direction, reason: Reason) {
         self.failed[direction.index()].fetch_add(1, Ordering::Relaxed);
+        self.failed_by_reason[reason.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     /// A delivery was claimed after waiting `wait_ms` since it was due.
@@ -76,6 +80,19 @@ impl Metrics {
                 let value = values[i].load(Ordering::Relaxed);
                 let _ = writeln!(out, "{name}{{direction=\"{direction}\"}} {value}");
             }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mgbridge_failures_total Jobs reported as failed, by why (this process).\n\
+             # TYPE mgbridge_failures_total counter"
+        );
+        for reason in Reason::ALL {
+            let value = self.failed_by_reason[reason.index()].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "mgbridge_failures_total{{reason=\"{}\"}} {value}",
+                reason.as_str()
+            );
         }
         let _ = writeln!(
             out,

@@ -12,6 +12,7 @@ pub mod channels;
 pub mod connect;
 pub mod courier;
 pub mod delivery;
+pub mod failures;
 pub mod file_budget;
 pub mod group_commit;
 pub mod ingest;

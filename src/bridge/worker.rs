@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use crate::bridge::courier::Courier;
 use crate::bridge::delivery::DeliveryError;
+use crate::bridge::failures::Reason;
 use crate::bridge::group_commit::GroupCommit;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::recovery::Recovery;
@@ -274,11 +275,13 @@ impl Worker {
                     "still failing after {} attempts over {} h: {reason}",
                     job.attempts, self.settings.max_age_hours
                 );
-                self.report_failure(&job, SendingErrorCode::General, &reason, stop)
+                self.report_failure(&job, SendingErrorCode::General, true, &reason, stop)
                     .await
             }
+            // Refused for good (MG's or the messenger's 4xx, a block): failed at once, for the
+            // failed list, and the lane moves on.
             Err(DeliveryError::Failed { code, reason }) => {
-                self.report_failure(&job, code, &reason, stop).await
+                self.report_failure(&job, code, false, &reason, stop).await
             }
         };
         match settled {
@@ -303,10 +306,12 @@ impl Worker {
         &self,
         job: &ClaimedJob,
         code: SendingErrorCode,
+        gave_up: bool,
         reason: &str,
         stop: &watch::Receiver<bool>,
     ) -> Result<bool, Arc<StoreError>> {
-        tracing::error!(job = job.job_id, lane = %job.lane, direction = job.direction.as_str(), code = ?code, reason = %reason, "delivery failed for good");
+        let kind = Reason::of(job.direction, code, gave_up);
+        tracing::error!(job = job.job_id, lane = %job.lane, direction = job.direction.as_str(), code = ?code, kind = kind.as_str(), reason = %reason, "delivery failed for good");
         if job.direction == Direction::ToMessenger {
             match self.courier.ack_failure(job, code, reason).await {
                 Ok(()) => {}
@@ -330,10 +335,11 @@ impl Worker {
                 }
             }
         }
-        self.metrics.failed(job.direction);
+        self.metrics.failed(job.direction, kind);
         self.record(
             Settlement::Failed {
                 job_id: job.job_id,
+                reason: kind.as_str(),
                 error: reason.to_owned(),
             },
             stop,
@@ -413,7 +419,12 @@ impl Worker {
     /// The janitor: finished jobs past the dedupe window, idle limiter keys.
     async fn sweep(&self) {
         let keep_ms = (self.settings.keep_done_hours * 3_600_000) as i64;
-        match self.store.delete_finished_jobs(keep_ms).await {
+        let keep_failed_ms = (self.settings.keep_failed_days * 86_400_000) as i64;
+        match self
+            .store
+            .delete_finished_jobs(keep_ms, keep_failed_ms)
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "deleted finished jobs past the dedupe window"),
             Err(e) => tracing::warn!(error = %chain(&e), "deleting finished jobs failed"),

@@ -128,6 +128,14 @@ impl Messengers {
         }
     }
 
+    /// Who wrote a customer's update as its webhook stored it (for the failed list).
+    pub fn customer_name(kind: MessengerKind, update: &str) -> Option<String> {
+        match kind {
+            MessengerKind::Telegram => telegram::Telegram::customer_name(update),
+            MessengerKind::Max => max::Max::customer_name(update),
+        }
+    }
+
     /// A token as the merchant pasted it, in the messenger's form; else why it is not one.
     pub fn parse_token(
         &self,

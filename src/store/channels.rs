@@ -11,7 +11,7 @@ const BOT_TOKEN: &str = "channel.bot_token";
 const WEBHOOK_SECRET: &str = "channel.webhook_secret";
 
 /// Our id of a channel row (a UUID; not secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ChannelId(pub(super) String);
 
 impl ChannelId {

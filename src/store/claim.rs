@@ -96,7 +96,8 @@ impl Store {
             let sql = format!(
                 "UPDATE job SET lease_owner = {o}, lease_until = {u}, attempts = attempts + 1 \
                  WHERE state = 'queued' AND job_id IN ({}) \
-                 RETURNING job_id, account_id, kind, lane, payload, attempts, created_at, run_at",
+                 RETURNING job_id, account_id, kind, lane, payload, attempts, \
+                 COALESCE(retried_at, created_at) AS created_at, run_at",
                 p.list(held.len())
             );
             let mut query = sqlx::query(&sql).bind(owner).bind(now + lease_ms);

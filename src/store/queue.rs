@@ -53,6 +53,7 @@ use std::sync::OnceLock;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::failures::Attempt;
 use super::lanes::{LaneTouch, Params};
 use super::{Store, StoreError};
 use crate::domain::{AccountId, Direction};
@@ -77,8 +78,13 @@ pub struct NewJob {
 pub enum Settlement {
     /// Delivered: the job is done and its lane moves on.
     Done { job_id: i64 },
-    /// Reported as failed for good: it leaves its lane.
-    Failed { job_id: i64, error: String },
+    /// Reported as failed for good: it leaves its lane, for the failed list. `reason` is the
+    /// kind of failure (`bridge::failures::Reason`), `error` the details.
+    Failed {
+        job_id: i64,
+        reason: &'static str,
+        error: String,
+    },
     /// To be tried again after `delay_ms`, still at its lane's head.
     Retry {
         job_id: i64,
@@ -97,7 +103,8 @@ pub struct ClaimedJob {
     pub payload: String,
     /// Including this one.
     pub attempts: i64,
-    /// When the webhook was accepted (unix ms).
+    /// When the webhook was accepted, or last sent back from the failed list (unix ms): the
+    /// job's age limit counts from here.
     pub created_at: i64,
     /// When the job was due: accepted, or the end of its last backoff (unix ms).
     pub due_at: i64,
@@ -201,11 +208,16 @@ impl Store {
         &self,
         job_id: i64,
         owner: &str,
+        reason: &'static str,
         error: &str,
     ) -> Result<bool, StoreError> {
         let error = error.to_owned();
-        self.settle_one(owner, Settlement::Failed { job_id, error })
-            .await
+        let settlement = Settlement::Failed {
+            job_id,
+            reason,
+            error,
+        };
+        self.settle_one(owner, settlement).await
     }
 
     /// The job stays at its lane's head and is tried again after `delay_ms`.
@@ -242,25 +254,39 @@ impl Store {
         let mut settled = Vec::with_capacity(settlements.len());
         // lane → (the head that ended, when the lane is due again: None = its next job's time)
         let mut lanes: BTreeMap<String, (i64, Option<i64>)> = BTreeMap::new();
+        let mut attempts = Vec::new();
         for settlement in settlements {
             let lane = match settlement {
                 Settlement::Done { job_id } => self
-                    .end_job(&mut tx, *job_id, owner, "done", None, now)
+                    .end_job(&mut tx, *job_id, owner, None, now)
                     .await?
-                    .map(|lane| (lane, (*job_id, None))),
-                Settlement::Failed { job_id, error } => self
-                    .end_job(&mut tx, *job_id, owner, "failed", Some(error), now)
-                    .await?
-                    .map(|lane| (lane, (*job_id, None))),
+                    .map(|(lane, _)| (lane, (*job_id, None))),
+                Settlement::Failed {
+                    job_id,
+                    reason,
+                    error,
+                } => {
+                    let ended = self
+                        .end_job(&mut tx, *job_id, owner, Some((reason, error)), now)
+                        .await?;
+                    ended.map(|(lane, attempt)| {
+                        attempts.push(Attempt::new(*job_id, attempt, now, "failed", error));
+                        (lane, (*job_id, None))
+                    })
+                }
                 Settlement::Retry {
                     job_id,
                     delay_ms,
                     error,
                 } => {
                     let run_at = now + delay_ms;
-                    self.postpone_job(&mut tx, *job_id, owner, run_at, error)
-                        .await?
-                        .map(|lane| (lane, (*job_id, Some(run_at))))
+                    let postponed = self
+                        .postpone_job(&mut tx, *job_id, owner, run_at, error)
+                        .await?;
+                    postponed.map(|(lane, attempt)| {
+                        attempts.push(Attempt::new(*job_id, attempt, now, "retry", error));
+                        (lane, (*job_id, Some(run_at)))
+                    })
                 }
             };
             settled.push(lane.is_some());
@@ -268,6 +294,7 @@ impl Store {
                 lanes.insert(lane, change);
             }
         }
+        self.record_attempts(&mut tx, &attempts).await?;
         let mut dues = Vec::with_capacity(lanes.len());
         for (lane, (job_id, retry_at)) in &lanes {
             let due = match retry_at {
@@ -284,39 +311,39 @@ impl Store {
         Ok(settled)
     }
 
-    /// Marks the job done or failed; returns its lane, or None when our lease had been lost.
-    /// A delivered job's payload (the customer's or operator's words) is emptied in the same
-    /// statement: only its dedupe key, lane and times stay, for the dedupe window. A failed job
-    /// keeps its payload, which is what an operator looks into.
+    /// Marks the job done, or failed with its reason and error; returns its lane and attempt
+    /// count, or None when our lease had been lost. A delivered job's payload (the customer's
+    /// or operator's words) is emptied in the same statement: only its dedupe key, lane and
+    /// times stay, for the dedupe window. A failed job keeps its payload, for a retry from the
+    /// failed list.
     async fn end_job(
         &self,
         tx: &mut Transaction<'static, Any>,
         job_id: i64,
         owner: &str,
-        state: &str,
-        error: Option<&str>,
+        failure: Option<(&str, &str)>,
         now: i64,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        let state = if failure.is_some() { "failed" } else { "done" };
         let finished = sqlx::query(
             "UPDATE job SET state = $1, finished_at = $2, lease_owner = NULL, lease_until = 0, \
-             last_error = COALESCE($3, last_error), \
+             failure_reason = $3, last_error = COALESCE($4, last_error), \
              payload = CASE WHEN $1 = 'done' THEN '' ELSE payload END \
-             WHERE job_id = $4 AND lease_owner = $5 AND state = 'queued' RETURNING lane",
+             WHERE job_id = $5 AND lease_owner = $6 AND state = 'queued' RETURNING lane, attempts",
         )
         .bind(state)
         .bind(now)
-        .bind(error)
+        .bind(failure.map(|(reason, _)| reason))
+        .bind(failure.map(|(_, error)| error))
         .bind(job_id)
         .bind(owner)
         .fetch_optional(&mut **tx)
         .await?;
-        finished
-            .map(|row| row.try_get("lane").map_err(StoreError::from))
-            .transpose()
+        finished.as_ref().map(lane_and_attempts).transpose()
     }
 
-    /// Leaves the job at its lane's head, to be tried again at `run_at`; returns its lane, or
-    /// None when our lease had been lost.
+    /// Leaves the job at its lane's head, to be tried again at `run_at`; returns its lane and
+    /// attempt count, or None when our lease had been lost.
     async fn postpone_job(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -324,10 +351,10 @@ impl Store {
         owner: &str,
         run_at: i64,
         error: &str,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<(String, i64)>, StoreError> {
         let retried = sqlx::query(
             "UPDATE job SET run_at = $1, lease_owner = NULL, lease_until = 0, last_error = $2 \
-             WHERE job_id = $3 AND lease_owner = $4 AND state = 'queued' RETURNING lane",
+             WHERE job_id = $3 AND lease_owner = $4 AND state = 'queued' RETURNING lane, attempts",
         )
         .bind(run_at)
         .bind(error)
@@ -335,21 +362,31 @@ impl Store {
         .bind(owner)
         .fetch_optional(&mut **tx)
         .await?;
-        retried
-            .map(|row| row.try_get("lane").map_err(StoreError::from))
-            .transpose()
+        retried.as_ref().map(lane_and_attempts).transpose()
     }
 
-    /// Deletes jobs finished more than `age_ms` ago (their dedupe keys go with them), the
-    /// records of parts sent to the messenger as long ago, and the rows of lanes that are empty
-    /// and no longer warm. Returns how many jobs went.
-    pub async fn delete_finished_jobs(&self, age_ms: i64) -> Result<u64, StoreError> {
+    /// Deletes jobs finished more than `age_ms` ago (their dedupe keys go with them) and failed
+    /// jobs older than `failed_age_ms` (kept longer, for the failed list), with their attempts;
+    /// the records of parts sent to the messenger `age_ms` ago; and the rows of lanes that are
+    /// empty and no longer warm. Returns how many jobs went.
+    pub async fn delete_finished_jobs(
+        &self,
+        age_ms: i64,
+        failed_age_ms: i64,
+    ) -> Result<u64, StoreError> {
         let now = now_ms();
         self.delete_sent_parts_older_than(age_ms / 1_000).await?;
-        let done = sqlx::query("DELETE FROM job WHERE state <> 'queued' AND finished_at < $1")
-            .bind(now - age_ms)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM job WHERE (state IN ('done', 'discarded') AND finished_at < $1) \
+             OR (state = 'failed' AND finished_at < $2)",
+        )
+        .bind(now - age_ms)
+        .bind(now - failed_age_ms)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            self.delete_orphan_attempts().await?;
+        }
         sqlx::query(
             "DELETE FROM lane WHERE head_job_id IS NULL AND lease_owner IS NULL AND customer_at < $1",
         )
@@ -358,6 +395,10 @@ impl Store {
         .await?;
         Ok(done.rows_affected())
     }
+}
+
+fn lane_and_attempts(row: &AnyRow) -> Result<(String, i64), StoreError> {
+    Ok((row.try_get("lane")?, row.try_get("attempts")?))
 }
 
 pub(super) fn job_from_row(row: &AnyRow) -> Result<ClaimedJob, StoreError> {
@@ -393,7 +434,7 @@ const TAG_BITS: u32 = 12;
 /// accepting in the same microsecond still get different ids (a clash, 1 in 4,096 of those,
 /// fails the insert and the webhook is answered 503 and repeated by its sender). Across replicas
 /// the order is their clocks' order, which is the only order two replicas' acceptances have.
-fn next_job_id() -> i64 {
+pub(super) fn next_job_id() -> i64 {
     static LAST_MICROS: AtomicI64 = AtomicI64::new(0);
     static TAG: OnceLock<i64> = OnceLock::new();
     let tag = *TAG.get_or_init(|| rand::random::<u16>() as i64 & ((1 << TAG_BITS) - 1));

@@ -7,6 +7,7 @@ mod avatar;
 mod connect;
 mod directory;
 mod error;
+mod failures;
 mod health;
 mod lang;
 mod pages;
@@ -34,6 +35,7 @@ use crate::bridge::avatar::Avatars;
 use crate::bridge::channels::Channels;
 use crate::bridge::connect::Connector;
 use crate::bridge::courier::Courier;
+use crate::bridge::failures::Failures;
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::simple_connection::PartnerSecret;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub delivery_mode: DeliveryMode,
     pub connector: Arc<Connector>,
     pub channels: Arc<Channels>,
+    /// The failed list's retry and discard.
+    pub failures: Arc<Failures>,
     /// `module.simple_connection_secret`; `None` leaves the simple connection's routes out.
     pub simple_connection: Option<Arc<PartnerSecret>>,
     pub csrf: CsrfConfig,
@@ -126,6 +130,7 @@ pub fn router(state: AppState, request_timeout: Duration, webhook_concurrency: u
     let pages = Router::new()
         .merge(connect::router())
         .merge(settings::router())
+        .merge(failures::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(lang::remember));
 

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -11,6 +11,7 @@ use axum::{Form, Router};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
+use super::failures::FailedSection;
 use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
 use crate::bridge::channels::{AddBotError, RemoveBotError};
@@ -43,6 +44,8 @@ struct SettingsPage<'a> {
     connected_at: String,
     bots: Vec<BotRow>,
     business: Vec<BusinessRow>,
+    /// The failed list (`web::failures`, `templates/failures.html`).
+    failed: FailedSection,
     error: Option<String>,
 }
 
@@ -98,7 +101,7 @@ struct CsrfOnlyForm {
     authenticity_token: String,
 }
 
-async fn account_of(state: &AppState, client_id: &str) -> Result<Account, PageError> {
+pub(super) async fn account_of(state: &AppState, client_id: &str) -> Result<Account, PageError> {
     let client_id = ClientId::parse(client_id).ok_or(PageError::NotFound)?;
     state
         .store
@@ -107,14 +110,27 @@ async fn account_of(state: &AppState, client_id: &str) -> Result<Account, PageEr
         .ok_or(PageError::NotFound)
 }
 
+/// `?failed_page=N`: which page of the failed list.
+#[derive(Deserialize)]
+struct SettingsQuery {
+    #[serde(default)]
+    failed_page: Option<String>,
+}
+
 async fn show_settings(
     State(state): State<AppState>,
     lang: Lang,
     token: CsrfToken,
     Path(client_id): Path<String>,
+    Query(query): Query<SettingsQuery>,
 ) -> Result<Response, PageError> {
     let account = account_of(&state, &client_id).await?;
-    settings_page(&state, lang, token, &account, StatusCode::OK, None).await
+    // A page number that is not one reads as the first page.
+    let page = query
+        .failed_page
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1);
+    settings_page(&state, lang, token, &account, StatusCode::OK, None, page).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -146,6 +162,7 @@ async fn add_bot(
                 &account,
                 status,
                 Some(lang.text(&error.text())),
+                1,
             )
             .await
         }
@@ -185,6 +202,7 @@ async fn remove_bot(
                 &account,
                 StatusCode::BAD_GATEWAY,
                 Some(lang.text(&error.text())),
+                1,
             )
             .await
         }
@@ -198,6 +216,7 @@ async fn settings_page(
     account: &Account,
     status_code: StatusCode,
     error: Option<String>,
+    failed_page: i64,
 ) -> Result<Response, PageError> {
     let status = lang.t(match (account.activity.active, account.activity.freeze) {
         (_, true) => "settings-status-frozen",
@@ -251,6 +270,7 @@ async fn settings_page(
             added_at: format_unix(lang, c.created_at),
         })
         .collect();
+    let failed = FailedSection::load(state, lang, account, failed_page).await?;
     let csrf_token = form_token(&token)?;
     let page = SettingsPage {
         lang,
@@ -265,12 +285,13 @@ async fn settings_page(
         connected_at: format_unix(lang, account.created_at),
         bots,
         business,
+        failed,
         error,
     };
     Ok((token, render(status_code, &page)).into_response())
 }
 
-fn format_unix(lang: Lang, seconds: i64) -> String {
+pub(super) fn format_unix(lang: Lang, seconds: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()

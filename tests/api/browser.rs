@@ -14,6 +14,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use crate::fake_crm::API_KEY;
+
+mod failed;
 use crate::helpers::{spawn_app, Db};
 
 /// A browser session and the chromedriver serving it; chromedriver is killed on drop.

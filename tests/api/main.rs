@@ -15,6 +15,7 @@ mod connect;
 mod conversation;
 mod crash;
 mod crash_max;
+mod failed;
 mod fairness;
 mod fault_proxy;
 mod faults_db;

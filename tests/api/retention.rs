@@ -126,7 +126,7 @@ async fn sent_parts_expire_with_the_finished_jobs(db: Db) {
         .unwrap();
 
     app.store
-        .delete_finished_jobs(48 * 3_600_000)
+        .delete_finished_jobs(48 * 3_600_000, 7 * 86_400_000)
         .await
         .unwrap();
 

@@ -57,6 +57,14 @@ impl Max {
         })
     }
 
+    /// Who wrote a stored update, for the failed list; None when it names no one.
+    pub fn customer_name(update: &str) -> Option<String> {
+        let update: Update = serde_json::from_str(update).ok()?;
+        let user = update.message.and_then(|m| m.sender).or(update.user)?;
+        let name = inbound::display_name(&user);
+        (!name.trim().is_empty()).then_some(name)
+    }
+
     /// A customer's update, as the webhook stored it, to MG.
     pub async fn deliver_to_mg(
         &self,

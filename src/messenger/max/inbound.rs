@@ -377,7 +377,7 @@ fn customer_of(
 }
 
 /// The full name, else the username, else the id: never empty.
-fn display_name(user: &User) -> String {
+pub(super) fn display_name(user: &User) -> String {
     let full = format!(
         "{} {}",
         user.first_name.trim(),

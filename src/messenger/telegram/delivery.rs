@@ -51,6 +51,28 @@ impl Telegram {
             .map_err(|_| DeliveryError::failed("the stored bot token is not a bot token"))
     }
 
+    /// Who wrote a stored update, for the failed list; None when it names no one.
+    pub fn customer_name(update: &str) -> Option<String> {
+        let update: Update = inbound::decode_update(update).ok()?;
+        let message = [
+            update.message,
+            update.edited_message,
+            update.business_message,
+            update.edited_business_message,
+        ]
+        .into_iter()
+        .flatten()
+        .next()?;
+        let user = message.from?;
+        let name = format!(
+            "{} {}",
+            user.first_name.trim(),
+            user.last_name.as_deref().unwrap_or("").trim()
+        );
+        let name = name.trim();
+        (!name.is_empty()).then(|| name.to_owned())
+    }
+
     /// A business account's channel acts through its connection.
     fn via(&self, channel: &Channel) -> Result<Via<'_>, DeliveryError> {
         let bot = self.bot(channel)?;
