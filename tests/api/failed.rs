@@ -19,7 +19,11 @@ on_both_databases!(
     retry_all_puts_them_after_what_came_meanwhile,
     the_forms_check_their_token_and_account,
     the_cli_lists_and_retries,
+    a_long_list_is_paged,
 );
+
+/// Rows per page of the list (web/failures.rs).
+const PAGE: usize = 20;
 
 /// The ids of the failed list's rows, top to bottom.
 fn listed_jobs(html: &str) -> Vec<String> {
@@ -333,4 +337,45 @@ async fn the_cli_lists_and_retries(db: Db) {
         (app.mg.texts_in(CHAT) == ["via the cli"]).then_some(())
     })
     .await;
+}
+
+async fn a_long_list_is_paged(db: Db) {
+    let (app, bridge) = spawn_bridge(db).await;
+    let n = PAGE + 1;
+    app.mg.fail_next_on("/messages", n, 400);
+    for i in 0..n as i64 {
+        app.post_telegram_update(&bridge, &text_update(i + 1, CHAT + i, i + 1, "x"))
+            .await;
+    }
+    app.wait_for_jobs("failed", n as i64).await;
+    let first = app.settings_html(&bridge.client_id).await;
+    assert_eq!(listed_jobs(&first).len(), PAGE);
+    assert!(
+        first.contains("1 / 2") && first.contains("rel=\"next\""),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!("({n})")),
+        "Retry all counts every page: {first}"
+    );
+    let second = app
+        .get(&format!("/settings/{}?failed_page=2", bridge.client_id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let last = listed_jobs(&second);
+    assert_eq!(last.len(), 1);
+    assert!(!listed_jobs(&first).contains(&last[0]));
+    // The oldest is on the last page; a page past the end shows the last one.
+    let past = app
+        .get(&format!("/settings/{}?failed_page=9", bridge.client_id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed_jobs(&past), last);
+    let retried = press(&app, &bridge, "retry-all", "retry_all").await;
+    assert_eq!(retried.status(), StatusCode::SEE_OTHER);
+    app.wait_for_jobs("failed", 0).await;
 }
