@@ -11,6 +11,7 @@ use axum::{Form, Router};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
+use super::bot_health::{health_views, BotHealthView};
 use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
 use crate::bridge::channels::{AddBotError, RemoveBotError};
@@ -44,6 +45,9 @@ struct SettingsPage<'a> {
     bots: Vec<BotRow>,
     business: Vec<BusinessRow>,
     error: Option<String>,
+    /// `templates/bot_health.html`: each active bot's health, and the account's problems.
+    health: Vec<BotHealthView>,
+    account_problems: Vec<String>,
 }
 
 /// A business account connected to one of the bots (Telegram Business).
@@ -251,6 +255,8 @@ async fn settings_page(
             added_at: format_unix(lang, c.created_at),
         })
         .collect();
+    let (health, account_problems) =
+        health_views(&state.store, &state.health, lang, account, &channels).await?;
     let csrf_token = form_token(&token)?;
     let page = SettingsPage {
         lang,
@@ -266,6 +272,8 @@ async fn settings_page(
         bots,
         business,
         error,
+        health,
+        account_problems,
     };
     Ok((token, render(status_code, &page)).into_response())
 }
