@@ -24,7 +24,8 @@ pub struct BotHealthView {
     pub problems: Vec<String>,
     /// None until the first check.
     pub checked_at: Option<String>,
-    pub token_ok: bool,
+    /// None until the first check.
+    pub token_ok: Option<bool>,
     pub webhook: String,
     pub last_in: String,
     pub last_out: String,
@@ -75,10 +76,10 @@ async fn bot_view(
     let health = store.bot_health(&channel.id).await?;
     let bot = format!("@{}", channel.bot_username);
     let mut problems = Vec::new();
-    let (mut token_ok, mut webhook) = (true, lang.t("health-not-checked"));
+    let (mut token_ok, mut webhook) = (None, lang.t("health-not-checked"));
     if let Some(h) = &health {
         let check = &h.check;
-        token_ok = check.token_ok;
+        token_ok = Some(check.token_ok);
         if !check.token_ok {
             let text = alert_text(monitor::TOKEN_REVOKED, Some(channel), settings);
             problems.push(lang.text(&text));
