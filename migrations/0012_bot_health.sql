@@ -64,3 +64,7 @@ CREATE TABLE channel_activity (
     last_in_at    BIGINT NOT NULL DEFAULT 0,
     last_out_at   BIGINT NOT NULL DEFAULT 0
 );
+
+-- The settings page counts each bot's jobs finished in the last 24 h by the bot's lanes (a
+-- range of `lane`), not by scanning every account's finished jobs.
+CREATE INDEX job_lane_finished ON job (lane, finished_at) WHERE state <> 'queued';

@@ -309,29 +309,36 @@ impl Store {
     }
 
     /// One bot's jobs finished since `since`, both directions: its lanes are
-    /// `tg:{channel}:{chat}` (to MG) and `mg:{mg channel}:{chat}` (to the messenger).
+    /// `tg:{channel}:{chat}` (to MG) and `mg:{mg channel}:{chat}` (to the messenger), each a
+    /// range of the index `job_lane_finished`.
     pub async fn delivery_counts_of_channel(
         &self,
         channel: &Channel,
         since: i64,
     ) -> Result<DeliveryCounts, StoreError> {
-        // Prefix ranges rather than LIKE (an id's `_` would be a wildcard); ';' follows ':'.
-        let to_mg = format!("tg:{}:", channel.id.as_str());
-        let to_messenger = format!("mg:{}:", channel.mg_channel_id);
-        let row = sqlx::query(
-            "SELECT COUNT(CASE WHEN state = 'done' THEN 1 END) AS done, \
-                 COUNT(CASE WHEN state = 'failed' THEN 1 END) AS failed \
-             FROM job WHERE state <> 'queued' AND finished_at >= $1 \
-               AND ((lane >= $2 AND lane < $3) OR (lane >= $4 AND lane < $5))",
-        )
-        .bind(since)
-        .bind(&to_mg)
-        .bind(format!("{};", to_mg.trim_end_matches(':')))
-        .bind(&to_messenger)
-        .bind(format!("{};", to_messenger.trim_end_matches(':')))
-        .fetch_one(&self.pool)
-        .await?;
-        DeliveryCounts::from_row(&row)
+        let mut total = DeliveryCounts::default();
+        for prefix in [
+            format!("tg:{}", channel.id.as_str()),
+            format!("mg:{}", channel.mg_channel_id),
+        ] {
+            // A prefix range rather than LIKE (an id's `_` would be a wildcard): the lanes
+            // from `prefix:` up to `prefix;` (';' follows ':').
+            let row = sqlx::query(
+                "SELECT COUNT(CASE WHEN state = 'done' THEN 1 END) AS done, \
+                     COUNT(CASE WHEN state = 'failed' THEN 1 END) AS failed \
+                 FROM job WHERE lane >= $1 AND lane < $2 AND state <> 'queued' \
+                   AND finished_at >= $3",
+            )
+            .bind(format!("{prefix}:"))
+            .bind(format!("{prefix};"))
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+            let counts = DeliveryCounts::from_row(&row)?;
+            total.done += counts.done;
+            total.failed += counts.failed;
+        }
+        Ok(total)
     }
 
     pub async fn blocked_chat_count(&self, channel: &ChannelId) -> Result<i64, StoreError> {

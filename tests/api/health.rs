@@ -382,3 +382,32 @@ async fn an_mg_token_nobody_can_replace_is_told() {
     );
     assert_eq!(open_states(&app, "mg_token_refused").await, 1.0);
 }
+
+#[tokio::test]
+async fn a_max_bots_revoked_token_is_told_in_the_accounts_language() {
+    let app = spawn_app_with(Db::Sqlite, fast_health).await;
+    // The CRM's own language is Russian: the account's texts are.
+    app.crm.set(|s| s.system_language = Some("RU"));
+    let bridge = app.connect_with_max_bot().await;
+    let username = crate::fake_max::BOT_USERNAME;
+    eventually("the first check", || async {
+        let html = app.settings_html(&bridge.client_id).await;
+        (bot_field(&html, username, "webhook").is_some_and(|w| w.starts_with("working")))
+            .then_some(())
+    })
+    .await;
+    app.max.revoke(crate::fake_max::TOKEN);
+    let sent = eventually("a notification", || async {
+        let sent = app.crm.notifications();
+        (!sent.is_empty()).then_some(sent)
+    })
+    .await;
+    assert_eq!(
+        sent[0]["message"],
+        format!(
+            "Acme Messenger: MAX больше не принимает токен бота @{username}: добавьте бота заново \
+             с новым токеном с business.max.ru. Настройки: {PUBLIC_URL}/settings/{}",
+            bridge.client_id
+        )
+    );
+}
