@@ -32,6 +32,10 @@ pub(crate) fn fast_health(settings: &mut Settings) {
     settings.health.notify_retry_seconds = 1;
 }
 
+/// Checks at 100 ms ticks that take longer than `notify_retry_seconds` (1 s): a notification
+/// that would be repeated is seen within them.
+const RETRY_CHECKS: usize = 20;
+
 /// Polls `check` until it returns `Some` (15 s at most).
 pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
@@ -127,8 +131,9 @@ async fn a_revoked_token_notifies_once_and_recovery_clears_it(db: Db) {
     );
     let call = app.crm.requests_to("/api/v5/notifications/send").remove(0);
     assert_eq!(call.api_key.as_deref(), Some(crate::fake_crm::API_KEY));
-    // Checks go on, the state stays open, and nobody is told twice.
-    more_checks(&app, 5).await;
+    // Checks go on, the state stays open, and nobody is told twice, also past the time a
+    // notification not taken would be tried again (`notify_retry_seconds`).
+    more_checks(&app, RETRY_CHECKS).await;
     assert_eq!(app.crm.notifications().len(), 1);
     let html = app.settings_html(&bridge.client_id).await;
     assert_eq!(bot_problems(&html, BOT_USERNAME), [REVOKED]);
@@ -200,7 +205,7 @@ async fn a_failure_rate_over_the_threshold_notifies_once(db: Db) {
             bridge.client_id
         )
     );
-    more_checks(&app, 5).await;
+    more_checks(&app, RETRY_CHECKS).await;
     assert_eq!(app.crm.notifications().len(), 1, "told once");
     let html = app.settings_html(&bridge.client_id).await;
     assert_eq!(account_problems(&html), [problem]);
@@ -336,7 +341,7 @@ async fn a_failing_webhook_is_shown_and_told_once() {
         Some("failing: Connection timed out (updates waiting: 42)")
     );
     assert_eq!(bot_problems(&html, BOT_USERNAME).len(), 1);
-    more_checks(&app, 3).await;
+    more_checks(&app, RETRY_CHECKS).await;
     assert_eq!(app.crm.notifications().len(), 1);
     // Delivered again: the error is old news once nothing waits.
     app.telegram
