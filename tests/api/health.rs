@@ -416,3 +416,38 @@ async fn a_max_bots_revoked_token_is_told_in_the_accounts_language() {
         )
     );
 }
+
+/// Telling the CRM, failing to and trying again logs neither the API key nor the clientId of
+/// the settings link, nor the bot's token (everything at TRACE, as log_secrets.rs does).
+#[tokio::test]
+async fn notifying_logs_no_secret() {
+    let logs = crate::helpers::capture_logs_and_spans();
+    let app = spawn_app_with(Db::Sqlite, fast_health).await;
+    app.crm.set(|s| s.refuse_notifications = 1);
+    let bridge = app.connect_with_bot().await;
+    app.telegram.revoke(TOKEN);
+    eventually("the notification taken on the second try", || async {
+        (app.crm.notifications().len() == 1).then_some(())
+    })
+    .await;
+    let text = logs.text();
+    for expected in [
+        "a failure state opened",
+        "telling the CRM's administrators failed",
+        "the CRM's administrators were told",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not captured");
+    }
+    for (name, secret) in [
+        ("the API key", crate::fake_crm::API_KEY),
+        ("the clientId", bridge.client_id.as_str()),
+        ("the bot token", TOKEN.split_once(':').unwrap().1),
+    ] {
+        let leaks: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
+        assert!(
+            leaks.is_empty(),
+            "{name} in the logs:\n{}",
+            leaks.join("\n")
+        );
+    }
+}
