@@ -11,7 +11,9 @@
 //! - `webhook_failing` (per bot): its last error delivering to us is recent and updates wait;
 //! - `mg_token_refused`: MG refused the token and the CRM had no new one (`needs_reconnect`);
 //! - `delivery_failures`: over `failure_percent` % of at least `failure_min_deliveries`
-//!   deliveries failed in the last `failure_window_minutes`.
+//!   deliveries failed in the last `failure_window_minutes` (every `failed` job counts, those
+//!   refused because the customer blocked the bot too: nothing in the job row tells them apart
+//!   yet).
 
 use std::collections::HashSet;
 use std::sync::Arc;

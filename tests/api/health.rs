@@ -168,8 +168,6 @@ async fn a_revoked_token_notifies_once_and_recovery_clears_it(db: Db) {
 async fn a_failure_rate_over_the_threshold_notifies_once(db: Db) {
     let app = spawn_app_with(db, fast_health).await;
     let bridge = app.connect_with_bot().await;
-    const BLOCKED: i64 = 4_300_000_099;
-    app.telegram.block_chat(BLOCKED);
     // 8 delivered: under the threshold whatever fails next, until more than 20 % of at least 10.
     for id in 0..8 {
         post(
@@ -182,14 +180,14 @@ async fn a_failure_rate_over_the_threshold_notifies_once(db: Db) {
     app.wait_for_jobs("done", 8).await;
     more_checks(&app, 3).await;
     assert!(app.crm.notifications().is_empty(), "8 of 8 delivered");
-    // 3 of 11 fail (27 %): the customer blocked the bot.
+    // 3 of 11 fail (27 %): MG refuses the customers' messages for good.
+    app.mg.fail_next_on("/messages", 3, 400);
     for id in 0..3 {
-        post(
-            &app,
-            &bridge,
-            operator_message(&bridge, 200 + id, BLOCKED, "no"),
-        )
-        .await;
+        let update = text_update(id + 1, CHAT, id + 1, "hello?");
+        assert_eq!(
+            app.post_telegram_update(&bridge, &update).await.status(),
+            StatusCode::OK
+        );
     }
     app.wait_for_jobs("failed", 3).await;
     let sent = eventually("a notification", || async {
@@ -218,6 +216,24 @@ async fn a_failure_rate_over_the_threshold_notifies_once(db: Db) {
         Some("8")
     );
     assert_eq!(open_states(&app, "delivery_failures").await, 1.0);
+
+    // Deliveries go through again: 3 of 16 (19 %) is under the threshold, and the state closes.
+    for id in 0..5 {
+        post(
+            &app,
+            &bridge,
+            operator_message(&bridge, 300 + id, CHAT, "ok"),
+        )
+        .await;
+    }
+    app.wait_for_jobs("done", 13).await;
+    eventually("the state closed", || async {
+        (open_states(&app, "delivery_failures").await == 0.0).then_some(())
+    })
+    .await;
+    let html = app.settings_html(&bridge.client_id).await;
+    assert_eq!(account_problems(&html), Vec::<String>::new());
+    assert_eq!(app.crm.notifications().len(), 1);
 }
 
 async fn response_times_match_a_scripted_conversation(db: Db) {
