@@ -38,7 +38,7 @@ CREATE TABLE alert_state (
 CREATE INDEX alert_state_due ON alert_state (next_try_at) WHERE notified_at IS NULL;
 
 -- Chats whose customer wrote and no operator has answered yet: since when (the customer's
--- message accepted). No message text is kept. The first reply turns the row into a sample.
+-- message reached MG). No message text is kept. The first reply turns the row into a sample.
 CREATE TABLE chat_wait (
     channel_id     TEXT NOT NULL,
     chat_id        TEXT NOT NULL,

@@ -6,8 +6,9 @@
 //! costs one channel send, and a burst of them one commit. The settings page reads the samples
 //! of the last 7 days (`web::bot_health`); the monitor prunes older ones.
 //!
-//! The times are the jobs' acceptance times (the webhook's arrival), so the queue's own delay
-//! is not counted against the operators.
+//! The times are the deliveries': a wait starts when the customer's message is in MG (the
+//! operators can see it) and ends when the operator's reply is in the messenger (the customer
+//! can), so it is what the customer waited for an answer once the CRM had the question.
 
 use tokio_util::task::TaskTracker;
 
@@ -41,7 +42,7 @@ impl ChatClock {
         Self { writer }
     }
 
-    /// A customer's message (accepted at `at`, unix ms) reached MG.
+    /// A customer's message reached MG at `at` (unix ms).
     pub fn customer_wrote(&self, channel: &ChannelId, chat: &str, at: i64) {
         self.offer(ChatEvent::CustomerWrote {
             channel: channel.clone(),
@@ -50,7 +51,7 @@ impl ChatClock {
         });
     }
 
-    /// An operator's message (accepted at `at`) reached the customer.
+    /// An operator's message reached the customer at `at`.
     pub fn operator_replied(&self, channel: &ChannelId, chat: &str, at: i64) {
         self.offer(ChatEvent::OperatorReplied {
             channel: channel.clone(),

@@ -53,7 +53,8 @@ impl Courier {
                 self.messengers.deliver_to_mg(&mut d, update.get()).await?;
                 if posted.load(Ordering::Relaxed) {
                     if let Some(chat) = chat_of_customer_lane(&job.lane, &channel.id) {
-                        self.clock.customer_wrote(&channel.id, chat, job.created_at);
+                        self.clock
+                            .customer_wrote(&channel.id, chat, crate::store::now_ms());
                     }
                 }
                 Ok(())
@@ -71,7 +72,7 @@ impl Courier {
                         let transport_id = self.messengers.send_message(&mut d, sent).await?;
                         if let Some((_, chat)) = hook.target_chat() {
                             self.clock
-                                .operator_replied(&channel.id, chat, job.created_at);
+                                .operator_replied(&channel.id, chat, crate::store::now_ms());
                         }
                         // The parts are recorded: a failed ack repeats only the ack.
                         self.ack(&mut account, sent, Ok(transport_id)).await
