@@ -21,6 +21,7 @@ on_both_databases!(
     a_revoked_token_notifies_once_and_recovery_clears_it,
     a_failure_rate_over_the_threshold_notifies_once,
     response_times_match_a_scripted_conversation,
+    a_notification_is_claimed_by_one_reader,
 );
 
 const CHAT: i64 = 4_300_000_001;
@@ -466,4 +467,78 @@ async fn notifying_logs_no_secret() {
             leaks.join("\n")
         );
     }
+}
+
+/// Two replicas on one Postgres both check the bot and both see the state: one of them tells
+/// the CRM (the claim on `alert_state`), once.
+#[tokio::test]
+async fn two_replicas_tell_the_crm_once() {
+    let app = spawn_app_with(Db::Postgres, fast_health).await;
+    let bridge = app.connect_with_bot().await;
+    let mut settings = crate::helpers::test_settings(&app.database.url, Db::Postgres);
+    fast_health(&mut settings);
+    settings.telegram.api_url = app.telegram.api_url();
+    let replica = mgbridge::app::Application::build(settings).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let replica = tokio::spawn(replica.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    app.telegram.revoke(TOKEN);
+    eventually("a notification", || async {
+        (!app.crm.notifications().is_empty()).then_some(())
+    })
+    .await;
+    // Both replicas check: twice as many calls as ticks of one.
+    more_checks(&app, 2 * RETRY_CHECKS).await;
+    assert_eq!(app.crm.notifications().len(), 1);
+    let html = app.settings_html(&bridge.client_id).await;
+    assert_eq!(bot_problems(&html, BOT_USERNAME), [REVOKED]);
+    let _ = stop.send(());
+    replica.await.unwrap().unwrap();
+}
+
+/// What keeps replicas from telling the CRM twice, without their timing: two readers of the
+/// same due notification, one claim wins.
+async fn a_notification_is_claimed_by_one_reader(db: Db) {
+    let app = crate::helpers::spawn_app(db).await;
+    let client_id = app.connect_fake_crm().await;
+    let account = app
+        .store
+        .find_account_by_client_id(&mgbridge::domain::ClientId::parse(&client_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let now = mgbridge::store::now_ms();
+    assert!(app
+        .store
+        .open_alert(&account.id, "token_revoked", "bot", now)
+        .await
+        .unwrap());
+    assert!(!app
+        .store
+        .open_alert(&account.id, "token_revoked", "bot", now + 1)
+        .await
+        .unwrap());
+    let first = app.store.due_notifications(now, 10).await.unwrap();
+    let second = app.store.due_notifications(now, 10).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first.len(), 1);
+    assert!(app
+        .store
+        .claim_notification(&first[0], now + 60_000)
+        .await
+        .unwrap());
+    assert!(!app
+        .store
+        .claim_notification(&second[0], now + 60_000)
+        .await
+        .unwrap());
+    // Told: no longer due, even once the retry time has come.
+    app.store.mark_notified(&first[0], now).await.unwrap();
+    assert!(app
+        .store
+        .due_notifications(now + 120_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
