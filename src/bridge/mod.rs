@@ -3,7 +3,9 @@
 //! webhooks are accepted into a durable queue (`ingest`), and workers (`worker`) have each job
 //! carried (`courier`) by the channel's messenger behind the seam (`messenger::Messengers`),
 //! sharing their slots fairly between accounts (`schedule`) and draining a backlog at once
-//! when a peer that was down answers again (`recovery`). Nothing here knows a messenger's API.
+//! when a peer that was down answers again (`recovery`). Beside them, the health monitor
+//! (`monitor`) checks each bot and tells the CRM's administrators of failures, and
+//! `chat_clock` records the operators' response times. Nothing here knows a messenger's API.
 
 pub mod activity;
 pub mod avatar;
