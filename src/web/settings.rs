@@ -255,8 +255,22 @@ async fn settings_page(
             added_at: format_unix(lang, c.created_at),
         })
         .collect();
-    let (health, account_problems) =
-        health_views(&state.store, &state.health, lang, account, &channels).await?;
+    // The page's forms work without the health part.
+    let (health, account_problems) = match health_views(
+        &state.store,
+        &state.health,
+        lang,
+        account,
+        &channels,
+    )
+    .await
+    {
+        Ok(views) => views,
+        Err(e) => {
+            tracing::warn!(error = %crate::telemetry::chain(&e), "reading the bots' health failed");
+            Default::default()
+        }
+    };
     let csrf_token = form_token(&token)?;
     let page = SettingsPage {
         lang,
