@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 use crate::bridge::activity::AccountActivity;
 use crate::bridge::avatar::{AvatarLinks, Avatars};
 use crate::bridge::channels::Channels;
+use crate::bridge::chat_clock::ChatClock;
 use crate::bridge::connect::{Connector, ModuleIdentity};
 use crate::bridge::courier::Courier;
 use crate::bridge::failures::Failures;
@@ -24,6 +25,7 @@ use crate::bridge::file_budget::FileBudget;
 use crate::bridge::ingest::Ingest;
 use crate::bridge::metrics::Metrics;
 use crate::bridge::mg_access::MgAccess;
+use crate::bridge::monitor::Monitor;
 use crate::bridge::schedule::Wake;
 use crate::bridge::simple_connection::PartnerSecret;
 use crate::bridge::worker::{self, Worker};
@@ -70,8 +72,10 @@ impl Application {
             store.release_all_leases().await?;
         }
         let tasks = TaskTracker::new();
-        let (state, worker) = app_state(&settings, store.clone(), &master_key, &tasks)?;
+        let (state, worker, monitor) = app_state(&settings, store.clone(), &master_key, &tasks)?;
         let (stop_worker, stopped) = watch::channel(false);
+        // The bots' health checks and the administrators' notifications stop with the worker.
+        tasks.spawn(Arc::new(monitor).run(stopped.clone()));
         let worker =
             (settings.queue.concurrency > 0).then(|| tokio::spawn(Arc::new(worker).run(stopped)));
         // Channel settings declared by this build reach MG in the background: start-up must
@@ -194,13 +198,13 @@ pub fn master_key_for(settings: &Settings) -> anyhow::Result<MasterKey> {
     }
 }
 
-/// What handlers share, and the delivery worker (which only `build` holds).
+/// What handlers share, and the delivery worker and health monitor (which only `build` holds).
 fn app_state(
     settings: &Settings,
     store: Store,
     key: &MasterKey,
     tasks: &TaskTracker,
-) -> anyhow::Result<(AppState, Worker)> {
+) -> anyhow::Result<(AppState, Worker, Monitor)> {
     let crm = CrmClient::new(
         Duration::from_secs(settings.crm.timeout_seconds),
         !settings.crm.allow_private_networks,
@@ -240,7 +244,16 @@ fn app_state(
         messengers: messengers.clone(),
         avatars: avatar_links.clone(),
         files: FileBudget::new(settings.queue.file_memory_mb),
+        clock: ChatClock::start(store.clone(), tasks),
     });
+    let monitor = Monitor {
+        store: store.clone(),
+        crm: crm.clone(),
+        messengers: messengers.clone(),
+        settings: settings.health.clone(),
+        base_url: settings.base_url(),
+        module_name: settings.module.name.clone(),
+    };
     let worker = Worker {
         settler: worker::settler(store.clone(), owner.clone(), tasks),
         tasks: tasks.clone(),
@@ -301,8 +314,9 @@ fn app_state(
             .map(|secret| Arc::new(PartnerSecret::new(secret))),
         csrf: csrf_config(settings, key),
         module_name: settings.module.name.as_str().into(),
+        health: Arc::new(settings.health.clone()),
     };
-    Ok((state, worker))
+    Ok((state, worker, monitor))
 }
 
 /// CSRF cookies are encrypted with a key derived from the master key, so a token survives a

@@ -30,6 +30,7 @@ pub struct Settings {
     pub module: ModuleSettings,
     pub log: LogSettings,
     pub queue: QueueSettings,
+    pub health: HealthSettings,
 }
 
 /// The durable queue and its workers (`store::queue`, `bridge::worker`).
@@ -63,6 +64,20 @@ pub struct QueueSettings {
     /// Memory operators' attachments may take at once, held between their download from MG
     /// and their upload to the messenger (`bridge::file_budget`). Deliveries past it wait.
     pub file_memory_mb: u64,
+}
+
+/// The bots' health checks and the CRM administrators' notifications (`bridge::monitor`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct HealthSettings {
+    pub poll_seconds: u64,
+    pub tick_ms: u64,
+    pub bots_per_tick: u32,
+    pub concurrency: u32,
+    pub webhook_error_minutes: u64,
+    pub failure_percent: u32,
+    pub failure_min_deliveries: u32,
+    pub failure_window_minutes: u64,
+    pub notify_retry_seconds: u64,
 }
 
 /// How MG's `message_sent` webhook is answered.

@@ -3,12 +3,14 @@
 //! operator's message is then acknowledged to MG with the messenger's id, or with why it
 //! failed. Used by the queue worker (`worker`) and by the MG webhook in sync mode.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::bridge::avatar::AvatarLinks;
+use crate::bridge::chat_clock::ChatClock;
 use crate::bridge::delivery::{Delivery, DeliveryError};
 use crate::bridge::file_budget::FileBudget;
-use crate::bridge::ingest::read_customer_update;
+use crate::bridge::ingest::{chat_of_customer_lane, read_customer_update};
 use crate::bridge::mg_access::MgAccess;
 use crate::bridge::worker::Seat;
 use crate::domain::{AccountId, Direction};
@@ -28,6 +30,8 @@ pub struct Courier {
     pub avatars: AvatarLinks,
     /// Memory for operators' attachments in flight (`queue.file_memory_mb`).
     pub files: FileBudget,
+    /// Response times: customers' messages in, operators' replies out.
+    pub clock: ChatClock,
 }
 
 impl Courier {
@@ -42,10 +46,18 @@ impl Courier {
                     .find_channel(&account.id, &channel_id)
                     .await?
                     .ok_or_else(|| DeliveryError::failed("the bot's channel no longer exists"))?;
-                let mut d = self.delivery(&mut account, &channel, Some(seat));
+                let posted = AtomicBool::new(false);
+                let mut d = self.delivery(&mut account, &channel, Some(seat), &posted);
                 // A customer is waiting for this one: ahead of the token's acks at MG.
                 d.mg = &self.mg_for_customers;
-                self.messengers.deliver_to_mg(&mut d, update.get()).await
+                self.messengers.deliver_to_mg(&mut d, update.get()).await?;
+                if posted.load(Ordering::Relaxed) {
+                    if let Some(chat) = chat_of_customer_lane(&job.lane, &channel.id) {
+                        self.clock
+                            .customer_wrote(&channel.id, chat, crate::store::now_ms());
+                    }
+                }
+                Ok(())
             }
             Direction::ToMessenger => {
                 let hook = read_operator_event(&job.payload)?;
@@ -53,10 +65,15 @@ impl Courier {
                     DeliveryError::failed("a stored webhook that acts on no chat")
                 })?;
                 let channel = self.active_channel(&account, mg_channel_id).await?;
-                let mut d = self.delivery(&mut account, &channel, Some(seat));
+                let posted = AtomicBool::new(false);
+                let mut d = self.delivery(&mut account, &channel, Some(seat), &posted);
                 match &hook {
                     MgWebhook::MessageSent(sent) => {
                         let transport_id = self.messengers.send_message(&mut d, sent).await?;
+                        if let Some((_, chat)) = hook.target_chat() {
+                            self.clock
+                                .operator_replied(&channel.id, chat, crate::store::now_ms());
+                        }
                         // The parts are recorded: a failed ack repeats only the ack.
                         self.ack(&mut account, sent, Ok(transport_id)).await
                     }
@@ -74,8 +91,16 @@ impl Courier {
         sent: &MessageSent,
     ) -> Result<String, DeliveryError> {
         let channel = self.active_channel(account, sent.channel_id).await?;
-        let mut d = self.delivery(account, &channel, None);
-        self.messengers.send_message(&mut d, sent).await
+        let posted = AtomicBool::new(false);
+        let mut d = self.delivery(account, &channel, None, &posted);
+        let id = self.messengers.send_message(&mut d, sent).await?;
+        let chat = match sent.external_chat_id.as_str() {
+            "" => sent.external_user_id.as_str(),
+            chat => chat,
+        };
+        self.clock
+            .operator_replied(&channel.id, chat, crate::store::now_ms());
+        Ok(id)
     }
 
     /// Tells MG that an operator's message (the job's, if it is one) failed for good.
@@ -145,6 +170,7 @@ impl Courier {
         account: &'a mut Account,
         channel: &'a Channel,
         seat: Option<&'a Seat>,
+        posted: &'a AtomicBool,
     ) -> Delivery<'a> {
         Delivery {
             account,
@@ -154,6 +180,7 @@ impl Courier {
             avatars: &self.avatars,
             files: &self.files,
             seat,
+            posted,
             via: (),
         }
     }

@@ -7,6 +7,7 @@
 //! again with backoff, [`DeliveryError::Failed`] reports it (to MG with an ack error for an
 //! operator's message, in logs and metrics always) and moves on.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::bridge::avatar::AvatarLinks;
@@ -31,10 +32,18 @@ pub struct Delivery<'a, M = ()> {
     pub files: &'a FileBudget,
     /// The worker slot this delivery runs in (none in the webhook's sync mode).
     pub seat: Option<&'a Seat>,
+    /// Set once a customer's new message is in MG (`new_message_posted`): its chat now waits
+    /// for a reply (`chat_clock`). Edits, reactions and the like leave it unset.
+    pub posted: &'a AtomicBool,
     pub via: M,
 }
 
 impl<M> Delivery<'_, M> {
+    /// A customer's new message was posted to MG (or MG already had it).
+    pub fn new_message_posted(&self) {
+        self.posted.store(true, Ordering::Relaxed);
+    }
+
     /// Holds `bytes` of the file budget for files about to be downloaded. While the budget is
     /// used up, the delivery waits for it off its worker slot, so the deliveries queued behind
     /// it (other chats' texts) run meanwhile.
@@ -82,6 +91,7 @@ impl<'a> Delivery<'a> {
             avatars: self.avatars,
             files: self.files,
             seat: self.seat,
+            posted: self.posted,
             via,
         }
     }

@@ -53,6 +53,13 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
         Self { to_writer }
     }
 
+    /// Hands `item` to the writer without waiting for it to be stored; false (and the item
+    /// dropped) when the writer is full or gone. For records nobody waits on.
+    pub fn offer(&self, item: T) -> bool {
+        let (reply, _) = oneshot::channel();
+        self.to_writer.try_send((item, reply)).is_ok()
+    }
+
     /// Hands `item` to the writer and waits for its answer; `None` when the writer is gone
     /// (shutting down).
     pub async fn submit(&self, item: T) -> Option<R> {

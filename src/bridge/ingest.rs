@@ -77,6 +77,13 @@ fn customer_lane(channel: &ChannelId, chat: &str) -> String {
     format!("tg:{}:{chat}", channel.as_str())
 }
 
+/// The chat of a customer's lane (`customer_lane`), if the lane is one of `channel`'s.
+pub fn chat_of_customer_lane<'a>(lane: &'a str, channel: &ChannelId) -> Option<&'a str> {
+    lane.strip_prefix("tg:")?
+        .strip_prefix(channel.as_str())?
+        .strip_prefix(':')
+}
+
 /// The lane of an MG chat's operator events.
 fn operator_lane(mg_channel_id: i64, chat: &str) -> String {
     format!("mg:{mg_channel_id}:{chat}")

@@ -3,12 +3,15 @@
 //! webhooks are accepted into a durable queue (`ingest`), and workers (`worker`) have each job
 //! carried (`courier`) by the channel's messenger behind the seam (`messenger::Messengers`),
 //! sharing their slots fairly between accounts (`schedule`) and draining a backlog at once
-//! when a peer that was down answers again (`recovery`). Nothing here knows a messenger's API.
+//! when a peer that was down answers again (`recovery`). Beside them, the health monitor
+//! (`monitor`) checks each bot and tells the CRM's administrators of failures, and
+//! `chat_clock` records the operators' response times. Nothing here knows a messenger's API.
 
 pub mod activity;
 pub mod avatar;
 pub mod business;
 pub mod channels;
+pub mod chat_clock;
 pub mod connect;
 pub mod courier;
 pub mod delivery;
@@ -19,6 +22,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod mg_access;
 pub mod mg_reply;
+pub mod monitor;
 pub mod operator_files;
 pub mod recovery;
 pub mod schedule;

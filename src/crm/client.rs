@@ -76,6 +76,18 @@ pub struct MgTransportConfig {
     pub webhook_url: String,
 }
 
+/// The `notification` object of `notifications/send`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// `superadmins`: the account's administrators.
+    pub user_groups: Vec<String>,
+    /// `api.error` or `api.info`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+}
+
 /// `info.mgTransport` of the edit answer: where MG is and the transport token.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -203,6 +215,30 @@ impl CrmClient {
             .and_then(|l| l.get("value").or(Some(l)))
             .and_then(Value::as_str)
             .map(str::to_owned))
+    }
+
+    /// `POST /api/v5/notifications/send`: a notice in the CRM for its users, here the account's
+    /// administrators (`bridge::monitor`). What we rely on (`protocol/system-api.md` §4, end,
+    /// from mg-transport-core's health-check notifier): a form field `notification` holding
+    /// JSON `{"userGroups":["superadmins"],"type":"api.error","message":"…"}`, answered with
+    /// the usual `success`. UNVERIFIED: the key's scope for it (none was found: a refusal is
+    /// an `Api` error, retried later like any other), whether `message` may hold HTML (we send
+    /// plain text with the link written out), and its length limit (we keep it short).
+    #[tracing::instrument(skip_all, fields(crm = %crm))]
+    pub async fn send_notification(
+        &self,
+        crm: &CrmUrl,
+        key: &ApiKey,
+        notification: &Notification,
+    ) -> Result<(), CrmError> {
+        #[derive(Deserialize)]
+        struct Sent {}
+        let json = serde_json::to_string(notification).expect("a notification serializes");
+        let request = self
+            .http
+            .post(format!("{crm}/api/v5/notifications/send"))
+            .form(&[("notification", json)]);
+        self.call::<Sent>(request, key).await.map(|_| ())
     }
 
     async fn call<T: for<'de> Deserialize<'de>>(

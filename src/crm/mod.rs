@@ -5,5 +5,6 @@ pub mod address;
 mod client;
 pub mod guard;
 
+pub use client::Notification;
 pub use client::{Credentials, CrmClient, CrmError, IntegrationModule, MgTransportInfo};
 pub use client::{MgTransportConfig, ModuleActions, ModuleIntegrations};

@@ -88,6 +88,29 @@ pub enum LinkError {
     Refused(String),
 }
 
+/// What a bot's messenger says of its token and webhook (`bridge::monitor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookState {
+    /// False when the messenger refuses the token (401): revoked.
+    pub token_valid: bool,
+    /// The webhook is this service's URL for the bot.
+    pub points_here: bool,
+    /// The messenger's last failed delivery to the webhook: when (unix seconds) and why.
+    pub last_error: Option<(i64, String)>,
+    pub pending_updates: u32,
+}
+
+impl WebhookState {
+    pub fn revoked() -> Self {
+        Self {
+            token_valid: false,
+            points_here: false,
+            last_error: None,
+            pending_updates: 0,
+        }
+    }
+}
+
 /// One of each messenger's service-wide parts (clients, limiters).
 #[derive(Debug)]
 pub struct Messengers {
@@ -218,6 +241,18 @@ impl Messengers {
                 telegram::avatar::profile_photo(&self.telegram, channel, user_id).await
             }
             MessengerKind::Max => self.max.profile_photo(channel, user_id).await,
+        }
+    }
+
+    /// The bot's token and webhook as its messenger sees them; `Err` when it did not answer.
+    pub async fn check_bot(
+        &self,
+        channel: &Channel,
+        webhook_url: &str,
+    ) -> Result<WebhookState, String> {
+        match channel.messenger {
+            MessengerKind::Telegram => self.telegram.check_bot(channel, webhook_url).await,
+            MessengerKind::Max => self.max.check_bot(channel, webhook_url).await,
         }
     }
 

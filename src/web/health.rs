@@ -22,12 +22,16 @@ pub fn router() -> Router<AppState> {
 /// Prometheus text: delivery counters of this process, queue depth of the whole database.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let queue = state.store.queue_stats().await.ok();
+    let mut page = state.metrics.render(queue, &state.courier.files);
+    if let Ok(open) = state.store.open_alert_counts().await {
+        page.push_str(&super::bot_health::render_alert_metrics(&open));
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        state.metrics.render(queue, &state.courier.files),
+        page,
     )
 }
 

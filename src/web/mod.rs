@@ -4,6 +4,7 @@
 
 mod activity;
 mod avatar;
+mod bot_health;
 mod connect;
 mod directory;
 mod error;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub csrf: CsrfConfig,
     /// The module name shown on every page.
     pub module_name: Arc<str>,
+    /// `[health]`: what the settings page counts as a failing webhook, and the failure rate.
+    pub health: Arc<crate::config::HealthSettings>,
 }
 
 impl FromRef<AppState> for CsrfConfig {

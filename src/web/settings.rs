@@ -11,6 +11,7 @@ use axum::{Form, Router};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
+use super::bot_health::{health_views, BotHealthView};
 use super::failures::FailedSection;
 use super::pages::{form_token, refusal_status, render};
 use super::{AppState, PageError};
@@ -47,6 +48,9 @@ struct SettingsPage<'a> {
     /// The failed list (`web::failures`, `templates/failures.html`).
     failed: FailedSection,
     error: Option<String>,
+    /// `templates/bot_health.html`: each active bot's health, and the account's problems.
+    health: Vec<BotHealthView>,
+    account_problems: Vec<String>,
 }
 
 /// A business account connected to one of the bots (Telegram Business).
@@ -271,6 +275,22 @@ async fn settings_page(
         })
         .collect();
     let failed = FailedSection::load(state, lang, account, failed_page).await?;
+    // The page's forms work without the health part.
+    let (health, account_problems) = match health_views(
+        &state.store,
+        &state.health,
+        lang,
+        account,
+        &channels,
+    )
+    .await
+    {
+        Ok(views) => views,
+        Err(e) => {
+            tracing::warn!(error = %crate::telemetry::chain(&e), "reading the bots' health failed");
+            Default::default()
+        }
+    };
     let csrf_token = form_token(&token)?;
     let page = SettingsPage {
         lang,
@@ -287,6 +307,8 @@ async fn settings_page(
         business,
         failed,
         error,
+        health,
+        account_problems,
     };
     Ok((token, render(status_code, &page)).into_response())
 }

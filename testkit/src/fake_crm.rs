@@ -61,6 +61,10 @@ pub struct FakeCrmState {
     /// How long every answer waits (for tests of in-flight requests).
     pub delay: std::time::Duration,
     pub requests: Vec<Recorded>,
+    /// The next this many `notifications/send` calls answer 503 (then they are taken).
+    pub refuse_notifications: u32,
+    /// The `notification` objects taken by `notifications/send`, parsed.
+    pub notifications: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -85,6 +89,8 @@ impl FakeCrm {
             system_language: None,
             delay: std::time::Duration::ZERO,
             requests: Vec::new(),
+            refuse_notifications: 0,
+            notifications: Vec::new(),
         }));
         let app = Router::new()
             .route("/api/credentials", get(credentials))
@@ -92,6 +98,7 @@ impl FakeCrm {
             .route("/api/v5/integration-modules/{code}/edit", post(edit_module))
             .route("/api/v5/integration-modules/{code}", get(get_module))
             .route("/api/v5/settings", get(system_settings))
+            .route("/api/v5/notifications/send", post(send_notification))
             .fallback(|| async {
                 (
                     StatusCode::NOT_FOUND,
@@ -119,6 +126,11 @@ impl FakeCrm {
             .into_iter()
             .filter(|r| r.path.ends_with(path_suffix))
             .collect()
+    }
+
+    /// The notifications the CRM took, in order.
+    pub fn notifications(&self) -> Vec<Value> {
+        self.state.lock().unwrap().notifications.clone()
     }
 
     /// The `integrationModule` JSON of every edit call, parsed.
@@ -310,4 +322,45 @@ async fn edit_module(
         }
         EditMode::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response(),
     }
+}
+
+/// `POST /api/v5/notifications/send` (`protocol/system-api.md` §4): the form field
+/// `notification` is JSON with `userGroups` or `userIds`, `type` and `message`.
+async fn send_notification(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if let Some(r) = key_rejection(&headers) {
+        return r;
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let notification = form
+        .get("notification")
+        .and_then(|j| serde_json::from_str::<Value>(j).ok())
+        .filter(|n| {
+            n["message"].as_str().is_some_and(|m| !m.is_empty())
+                && matches!(n["type"].as_str(), Some("api.error" | "api.info"))
+                && (n["userGroups"].is_array() || n["userIds"].is_array())
+        });
+    let Some(notification) = notification else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"success": false, "errorMsg": "Errors in the entity format"})),
+        )
+            .into_response();
+    };
+    let mut s = state.lock().unwrap();
+    if s.refuse_notifications > 0 {
+        s.refuse_notifications -= 1;
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"success": false, "errorMsg": "Service temporarily unavailable"})),
+        )
+            .into_response();
+    }
+    s.notifications.push(notification);
+    Json(json!({"success": true})).into_response()
 }

@@ -434,3 +434,56 @@ async fn a_merchant_who_chose_spanish_reads_the_pages_in_spanish() {
     walk_through_in(&browser, &app, start.as_str(), &want).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_settings_page_shows_a_bots_health_and_a_revoked_token() {
+    use crate::health::{eventually, fast_health};
+    let app = crate::helpers::spawn_app_with(Db::Sqlite, fast_health).await;
+    let bridge = app.connect_with_bot().await;
+    let browser = Browser::start_with(&["--accept-lang=en-US"]).await;
+    let c = &browser.client;
+    let page = format!("{}/settings/{}", app.address, bridge.client_id);
+    let section = "section.bot-health[data-username=acme_shop_bot]";
+    let text = |css: String| async move {
+        match c.find(Locator::Css(&css)).await {
+            Ok(element) => element.text().await.unwrap(),
+            Err(_) => String::new(),
+        }
+    };
+    // The first check is shown once it has run.
+    eventually("the bot checked", || async {
+        c.goto(&page).await.unwrap();
+        (text(format!("{section} .token")).await == "valid").then_some(())
+    })
+    .await;
+    assert_eq!(
+        text(format!("{section} .webhook")).await,
+        "working (updates waiting: 0)"
+    );
+    assert_eq!(
+        text(format!("{section} .reply-p50")).await,
+        "no replies yet"
+    );
+    screenshot(c, "health-ok").await;
+
+    app.telegram.revoke(crate::fake_telegram::TOKEN);
+    eventually("the revoked token shown", || async {
+        c.goto(&page).await.unwrap();
+        (text(format!("{section} .token")).await == "revoked").then_some(())
+    })
+    .await;
+    let problem = c
+        .find(Locator::Css(&format!("{section} .problem")))
+        .await
+        .unwrap();
+    assert_eq!(
+        problem.text().await.unwrap(),
+        "The token of @acme_shop_bot was revoked in @BotFather: add the bot again with its new token."
+    );
+    assert_eq!(
+        problem.attr("role").await.unwrap().as_deref(),
+        Some("alert")
+    );
+    screenshot(c, "health-revoked").await;
+    browser.close().await;
+}

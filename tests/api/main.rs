@@ -21,6 +21,7 @@ mod fault_proxy;
 mod faults_db;
 mod faults_peers;
 mod file_memory;
+mod health;
 mod helpers;
 mod hostile;
 mod hostile_http;

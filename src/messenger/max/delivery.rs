@@ -11,7 +11,7 @@ use super::token::MaxToken;
 use super::types::Update;
 use super::{outbound, MaxError};
 use crate::bridge::delivery::{Delivery, DeliveryError};
-use crate::messenger::{BotIdentity, LinkError, Photo, PhotoError};
+use crate::messenger::{BotIdentity, LinkError, Photo, PhotoError, WebhookState};
 use crate::mg::{MessageSent, MgWebhook, SendingErrorCode};
 use crate::store::Channel;
 
@@ -131,6 +131,27 @@ impl Max {
             bot.unsubscribe(&url).await.map_err(link_error)?;
         }
         Ok(())
+    }
+
+    /// The bot's token and webhook, for the health monitor: `GET /subscriptions` answers 401
+    /// for a revoked token and lists where MAX posts. MAX's subscriptions carry no delivery
+    /// errors or backlog (nor does the fake MAX), so a failing MAX webhook is not seen here.
+    pub async fn check_bot(
+        &self,
+        channel: &Channel,
+        webhook_url: &str,
+    ) -> Result<WebhookState, String> {
+        let bot = self.bot_for(&channel.token).map_err(|e| e.to_string())?;
+        match bot.subscriptions().await {
+            Ok(urls) => Ok(WebhookState {
+                token_valid: true,
+                points_here: urls.iter().any(|u| u == webhook_url),
+                last_error: None,
+                pending_updates: 0,
+            }),
+            Err(MaxError::Unauthorized) => Ok(WebhookState::revoked()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// A dialog member's avatar; `user` is `{chat_id}:{user_id}`, as `inbound` signs it.

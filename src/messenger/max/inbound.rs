@@ -465,8 +465,14 @@ async fn send(
             )
             .await;
         match sent {
-            Ok(_) => return Ok(()),
-            Err(MgAccessError::Mg(e)) if e.is_duplicate_external_id() => return Ok(()),
+            Ok(_) => {
+                d.new_message_posted();
+                return Ok(());
+            }
+            Err(MgAccessError::Mg(e)) if e.is_duplicate_external_id() => {
+                d.new_message_posted();
+                return Ok(());
+            }
             Err(MgAccessError::Mg(MgError::Api { status, .. }))
                 if (400..500).contains(&status) && request.quote.is_some() =>
             {

@@ -5,7 +5,7 @@
 use secrecy::ExposeSecret;
 
 use super::{BotToken, SetWebhook, Telegram, TelegramError, BRIDGE_UPDATES};
-use crate::messenger::{BotIdentity, LinkError};
+use crate::messenger::{BotIdentity, LinkError, WebhookState};
 
 impl Telegram {
     /// The bot a pasted token belongs to, if Telegram accepts the token.
@@ -49,6 +49,31 @@ impl Telegram {
             .await
             .map(|_| ())
             .map_err(link_error)
+    }
+}
+
+impl Telegram {
+    /// The bot's token and webhook, for the health monitor (`getWebhookInfo`): a 401 means
+    /// the token was revoked; Telegram reports its last failed delivery to the webhook and the
+    /// updates waiting.
+    pub async fn check_bot(
+        &self,
+        channel: &crate::store::Channel,
+        webhook_url: &str,
+    ) -> Result<WebhookState, String> {
+        let bot = self.bot_for(&channel.token).map_err(|e| e.to_string())?;
+        match bot.get_webhook_info().await {
+            Ok(info) => Ok(WebhookState {
+                token_valid: true,
+                points_here: info.url == webhook_url,
+                last_error: info
+                    .last_error_date
+                    .map(|date| (date, info.last_error_message.clone().unwrap_or_default())),
+                pending_updates: info.pending_update_count,
+            }),
+            Err(TelegramError::Unauthorized) => Ok(WebhookState::revoked()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 

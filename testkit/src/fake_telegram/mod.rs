@@ -157,6 +157,9 @@ struct FakeBot {
     id: i64,
     username: String,
     webhook: Option<Webhook>,
+    /// What `getWebhookInfo` reports of failed deliveries: last_error_date (unix s),
+    /// last_error_message, pending_update_count.
+    webhook_trouble: Option<(i64, String, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -229,6 +232,7 @@ impl FakeTelegram {
                 id,
                 username: username.to_owned(),
                 webhook: None,
+                webhook_trouble: None,
             },
         );
     }
@@ -236,6 +240,14 @@ impl FakeTelegram {
     /// As when the merchant revokes the token in @BotFather: 401 from now on.
     pub fn revoke(&self, token: &str) {
         self.state().bots.remove(token);
+    }
+
+    /// `getWebhookInfo` reports that delivering to the webhook failed at `date` (unix seconds)
+    /// with `message`, `pending` updates waiting; `None` clears it.
+    pub fn set_webhook_trouble(&self, token: &str, trouble: Option<(i64, &str, u32)>) {
+        if let Some(bot) = self.state().bots.get_mut(token) {
+            bot.webhook_trouble = trouble.map(|(date, m, pending)| (date, m.to_owned(), pending));
+        }
     }
 
     /// Every call to `method` (case-insensitive; `*` for all, downloads included) fails so.

@@ -208,13 +208,21 @@ pub(super) fn answer(
                 },
             )
         }
-        "getwebhookinfo" => ok(match &bot.webhook {
-            Some(w) => json!({
+        "getwebhookinfo" => ok(match (&bot.webhook, &bot.webhook_trouble) {
+            (Some(w), None) => json!({
                 "url": w.url, "has_custom_certificate": false, "pending_update_count": 0,
                 "max_connections": w.max_connections, "ip_address": "149.154.167.220",
                 "allowed_updates": w.allowed_updates,
             }),
-            None => json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}),
+            (Some(w), Some((date, message, pending))) => json!({
+                "url": w.url, "has_custom_certificate": false, "pending_update_count": pending,
+                "max_connections": w.max_connections, "ip_address": "149.154.167.220",
+                "allowed_updates": w.allowed_updates,
+                "last_error_date": date, "last_error_message": message,
+            }),
+            (None, _) => {
+                json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
+            }
         }),
         "sendmessage" => send(s, token, &bot, method, params, files, None),
         "sendphoto" => send(s, token, &bot, method, params, files, Some("photo")),

@@ -188,12 +188,16 @@ async fn send_once(
         )
         .await
     {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            d.new_message_posted();
+            Ok(())
+        }
         Err(MgAccessError::Mg(e)) if e.is_duplicate_external_id() => {
             tracing::debug!(
                 external_id = request.message.external_id.as_deref(),
                 "MG already has this message (a redelivery)"
             );
+            d.new_message_posted();
             Ok(())
         }
         Err(e) => Err(e),
