@@ -70,7 +70,7 @@ pub async fn run(settings: &Settings, store: &Store, command: JobsCommand) -> an
                     row.account_id.as_str(),
                     row.chat,
                     row.reason,
-                    row.attempts.len(),
+                    row.attempts.iter().map(|a| a.attempt).max().unwrap_or(0),
                     row.error.replace(['\n', '\t'], " ")
                 );
             }

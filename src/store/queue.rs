@@ -125,6 +125,10 @@ impl QueueStats {
     }
 }
 
+/// Retries of one job recorded in its attempt history (`delivery_attempt`); its final failure
+/// always is.
+const RETRIES_IN_HISTORY: i64 = 10;
+
 /// Rows per INSERT: well under SQLite's and Postgres's bound-parameter limits.
 const INSERT_CHUNK: usize = 200;
 
@@ -284,7 +288,11 @@ impl Store {
                         .postpone_job(&mut tx, *job_id, owner, run_at, error)
                         .await?;
                     postponed.map(|(lane, attempt)| {
-                        attempts.push(Attempt::new(*job_id, attempt, now, "retry", error));
+                        // A day-long outage retries a lane head hundreds of times: the history
+                        // keeps the first tries and the end, not each one.
+                        if attempt <= RETRIES_IN_HISTORY {
+                            attempts.push(Attempt::new(*job_id, attempt, now, "retry", error));
+                        }
                         (lane, (*job_id, Some(run_at)))
                     })
                 }

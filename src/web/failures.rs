@@ -52,6 +52,8 @@ pub struct FailedRow {
     pub chat: String,
     pub reason: String,
     pub error: String,
+    /// Attempts in all; the history below keeps the first ones and the last.
+    pub attempt_count: i64,
     pub attempts: Vec<AttemptRow>,
 }
 
@@ -111,6 +113,7 @@ fn row(lang: Lang, r: FailedDelivery) -> FailedRow {
         chat: r.chat,
         reason: lang.t(&format!("failed-reason-{}", r.reason.replace('_', "-"))),
         error: r.error,
+        attempt_count: r.attempts.iter().map(|a| a.attempt).max().unwrap_or(0),
         attempts: r
             .attempts
             .into_iter()
