@@ -5,6 +5,7 @@
 //! sharing their slots fairly between accounts (`schedule`) and draining a backlog at once
 //! when a peer that was down answers again (`recovery`). Nothing here knows a messenger's API.
 
+pub mod account_locks;
 pub mod activity;
 pub mod avatar;
 pub mod business;

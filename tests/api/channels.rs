@@ -585,7 +585,19 @@ async fn shutdown_waits_for_a_reconcile_in_flight() {
     app.mg
         .set(|s| s.delay = std::time::Duration::from_millis(800));
     let second = app.second_instance(Db::Sqlite).await;
-    second.run_until_stopped(async {}).await.unwrap();
+    // Told to stop once the reconcile's update has reached MG (whose answer takes 800 ms).
+    let mg = app.mg.clone();
+    let in_flight = async move {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !mg.requests().iter().any(|r| r.method == Method::PUT) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reconcile reached MG"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    second.run_until_stopped(in_flight).await.unwrap();
     // It stopped only after the reconcile had stored what MG took.
     let hash: String = sqlx::query_scalar("SELECT settings_hash FROM channel")
         .fetch_one(app.store.pool())
