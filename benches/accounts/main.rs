@@ -17,7 +17,7 @@
 //! 4. MGBRIDGE_BENCH_MESSAGES customers' messages (default 400) at MGBRIDGE_BENCH_RATE per
 //!    second (default 20), each to a random account: latency from the post to the fake MG,
 //!    and how many took longer than the poll interval (500 ms, the default, is set);
-//! 5. restart (SIGKILL, then a new process with the default reconcile pace): time until
+//! 5. restart (SIGTERM, then a new process with the default reconcile pace): time until
 //!    `/health/ready` answers, the same messages' latency during its reconcile, and, after a
 //!    second restart without traffic, the CPU the new process used in its first 10 s and the
 //!    reconcile's MG calls per second.
@@ -48,6 +48,8 @@ use setup::{bench_env, db_name, dbs_from_env, env_list, env_usize, ms, postgres_
 const POLL_MS: &str = "500";
 /// The reconcile pace of the first start, so the bench need not wait for a slow one.
 const FAST_RECONCILE: &str = "5000";
+/// Cores used by other processes above which a run is marked DISTURBED.
+const DISTURBANCE: f64 = 0.25;
 /// How long after a restart its CPU is counted.
 const AFTER_RESTART: Duration = Duration::from_secs(10);
 
@@ -163,7 +165,7 @@ fn line(r: &Row) -> String {
             format!(": {}", r.sample.2.join("; "))
         },
     ) + &format!(
-        " <!-- first start ready in {}; lost {}+{}, refused {}+{}; slowest (posted at ms, took ms): {:.0?} / {:.0?} -->",
+        " <!-- first start ready in {}; lost {}+{}, refused {}+{}; slowest (posted at ms, took ms): {:.0?} / {:.0?}; other processes: {:.2} / {:.2} cores{} -->",
         ms(r.first_live.as_secs_f64() * 1000.0),
         r.flow.lost,
         r.during.lost,
@@ -171,6 +173,13 @@ fn line(r: &Row) -> String {
         r.during.refused,
         r.flow.slowest,
         r.during.slowest,
+        r.flow.others,
+        r.during.others,
+        if r.flow.others.max(r.during.others) > DISTURBANCE {
+            " DISTURBED"
+        } else {
+            ""
+        },
     )
 }
 
@@ -214,7 +223,7 @@ async fn run(fakes: &tokio::runtime::Handle, db: Db, admin: &str, n: usize, k: &
 
     // 1. First start; its reconcile (fast here) lists every account's channels once.
     let from = requests(&mg);
-    let (mut service, first_live) = start(env(Some(FAST_RECONCILE)), &dir, "first.log").await;
+    let (service, first_live) = start(env(Some(FAST_RECONCILE)), &dir, "first.log").await;
     let deadline = Instant::now() + Duration::from_secs(300);
     while channel_lists(&mg, from).len() < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -242,26 +251,34 @@ async fn run(fakes: &tokio::runtime::Handle, db: Db, admin: &str, n: usize, k: &
     // 4. Messages to random accounts.
     let pid = service.pid();
     let rss = move || read_rss(pid);
-    let flow = traffic::flow(&service.address, &mg, &accounts, k.messages, k.rate, rss).await;
+    let flow = traffic::flow(
+        &service.address,
+        &mg,
+        &accounts,
+        pid,
+        k.messages,
+        k.rate,
+        rss,
+    )
+    .await;
     let rss_peak_kib = service.memory_kib().1;
 
-    // 5. Restart with the default reconcile pace; messages at once, during its reconcile.
-    service.kill();
-    drop(service);
+    // 5. Restart (SIGTERM, as `docker restart` does) with the default reconcile pace;
+    // messages at once, during its reconcile.
+    stop(service).await;
     let (service, restart_live) = start(env(None), &dir, "restart.log").await;
     let pid = service.pid();
     let during = traffic::flow(
         &service.address,
         &mg,
         &accounts,
+        pid,
         (k.rate * AFTER_RESTART.as_secs_f64()) as usize,
         k.rate,
         move || read_rss(pid),
     )
     .await;
-    let mut service = service;
-    service.kill();
-    drop(service);
+    stop(service).await;
     // And once more without traffic: the CPU of a restart alone.
     let from = requests(&mg);
     let spawned = Instant::now();
@@ -288,6 +305,25 @@ async fn run(fakes: &tokio::runtime::Handle, db: Db, admin: &str, n: usize, k: &
         restart_live_quiet,
         reconcile_calls: (lists.len(), most),
     }
+}
+
+/// SIGTERM, and waits (at most 30 s) for the graceful shutdown to end: the leases are given
+/// back, so on Postgres the next process takes every account at once.
+async fn stop(service: ServiceProcess) {
+    let pid = service.pid();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Gone, or a zombie waiting to be reaped (which dropping the handle does).
+        if state.is_empty() || state.contains(") Z ") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(service);
 }
 
 fn read_rss(pid: u32) -> u64 {

@@ -11,6 +11,7 @@ use rand::Rng;
 use crate::fake_mg::{fingerprint, FakeMg};
 use crate::fake_telegram::FakeTelegram;
 use crate::load::{message_sent, telegram_update, to_bytes};
+use crate::procfs::{process_cpu_ns, self_cpu_ns, SystemCpu};
 use crate::seed::Seeded;
 
 /// How long a message may take before the bench gives up on it.
@@ -128,6 +129,8 @@ pub(crate) struct Flow {
     pub(crate) rss_end_kib: u64,
     /// The slowest few: (ms after the run's start the message was posted, latency ms).
     pub(crate) slowest: Vec<(f64, f64)>,
+    /// Cores other processes kept busy meanwhile (not the service, this bench or Postgres).
+    pub(crate) others: f64,
 }
 
 impl Flow {
@@ -152,6 +155,7 @@ pub(crate) async fn flow(
     service: &str,
     mg: &FakeMg,
     accounts: &[Seeded],
+    service_pid: u32,
     count: usize,
     rate: f64,
     rss: impl Fn() -> u64,
@@ -161,6 +165,7 @@ pub(crate) async fn flow(
         .build()
         .unwrap();
     let from = requests_so_far(mg);
+    let before = Busy::now(service_pid);
     let gap = Duration::from_secs_f64(1.0 / rate);
     let start = tokio::time::Instant::now();
     let mut posts = Vec::with_capacity(count);
@@ -202,6 +207,7 @@ pub(crate) async fn flow(
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let rss_end_kib = rss();
+    let others = Busy::now(service_pid).others_since(&before);
     let began = start.into_std();
     let mut timed: Vec<(f64, f64)> = sent
         .iter()
@@ -223,5 +229,32 @@ pub(crate) async fn flow(
         refused,
         rss_end_kib,
         slowest,
+        others,
+    }
+}
+
+/// The CPU the parts of the set-up have used so far, to tell a quiet machine from a busy one.
+struct Busy {
+    at: Instant,
+    machine: u64,
+    ours: u64,
+}
+
+impl Busy {
+    fn now(service_pid: u32) -> Self {
+        let system = SystemCpu::now();
+        Busy {
+            at: Instant::now(),
+            machine: system.machine,
+            ours: self_cpu_ns()
+                + process_cpu_ns(service_pid).unwrap_or(0)
+                + system.postgres_total()
+                + system.kernel,
+        }
+    }
+
+    fn others_since(&self, before: &Busy) -> f64 {
+        let others = (self.machine - before.machine).saturating_sub(self.ours - before.ours);
+        others as f64 / self.at.duration_since(before.at).as_nanos().max(1) as f64
     }
 }
