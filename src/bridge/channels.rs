@@ -570,6 +570,12 @@ impl Channels {
                 break;
             }
         }
+        // Every account's token has limiter state now; nothing needs it once its window passed.
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.wait_for(|stopped| *stopped) => {}
+        }
+        self.mg.mg.forget_idle_tokens();
         tracing::info!(
             accounts = done,
             seconds = started.elapsed().as_secs(),
