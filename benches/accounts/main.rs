@@ -22,7 +22,8 @@
 //!    second restart without traffic, the CPU the new process used in its first 10 s and the
 //!    reconcile's MG calls per second.
 //!
-//! MGBRIDGE_BENCH_DBS=sqlite,postgres picks the databases; Postgres at
+//! MGBRIDGE_BENCH_DURING_AFTER_SECONDS (default 0) starts the messages of 5. that long after the
+//! restart instead of at once. MGBRIDGE_BENCH_DBS=sqlite,postgres picks the databases; Postgres at
 //! MGBRIDGE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres). Results
 //! and what they mean: BENCHMARKS.md.
 
@@ -58,6 +59,8 @@ struct Knobs {
     rate: f64,
     sample: usize,
     idle: Duration,
+    /// How long after the restart the messages during its reconcile start (0: at once).
+    during_after: Duration,
 }
 
 struct Row {
@@ -88,6 +91,9 @@ fn main() {
         rate: env_usize("MGBRIDGE_BENCH_RATE", 20) as f64,
         sample: env_usize("MGBRIDGE_BENCH_SAMPLE", 20),
         idle: Duration::from_secs(env_usize("MGBRIDGE_BENCH_IDLE_SECONDS", 10) as u64),
+        during_after: Duration::from_secs(
+            env_usize("MGBRIDGE_BENCH_DURING_AFTER_SECONDS", 0) as u64
+        ),
     };
     let admin = postgres_admin();
     let fakes_rt = tokio::runtime::Builder::new_multi_thread()
@@ -267,6 +273,7 @@ async fn run(fakes: &tokio::runtime::Handle, db: Db, admin: &str, n: usize, k: &
     // messages at once, during its reconcile.
     stop(service).await;
     let (service, restart_live) = start(env(None), &dir, "restart.log").await;
+    tokio::time::sleep(k.during_after).await;
     let pid = service.pid();
     let during = traffic::flow(
         &service.address,
