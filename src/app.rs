@@ -76,12 +76,14 @@ impl Application {
         let (stop_worker, stopped) = watch::channel(false);
         // The bots' health checks and the administrators' notifications stop with the worker.
         tasks.spawn(Arc::new(monitor).run(stopped.clone()));
+        let reconcile_stop = stopped.clone();
         let worker =
             (settings.queue.concurrency > 0).then(|| tokio::spawn(Arc::new(worker).run(stopped)));
-        // Channel settings declared by this build reach MG in the background: start-up must
-        // not wait on MG.
+        // Channel settings declared by this build reach MG in the background, paced: start-up
+        // and live traffic must not wait on MG, nor on thousands of accounts' calls.
         let channels = state.channels.clone();
-        tasks.spawn(async move { channels.reconcile_all().await });
+        let pace = settings.mg.reconcile_per_second;
+        tasks.spawn(async move { channels.reconcile_all(pace, reconcile_stop).await });
         let router = web::router(
             state,
             Duration::from_secs(settings.server.request_timeout_seconds),

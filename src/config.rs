@@ -145,6 +145,8 @@ pub struct MgSettings {
     pub timeout_seconds: u64,
     pub max_attempts: u32,
     pub delivery: DeliveryMode,
+    /// Accounts the start-up reconcile takes per second at most (its MG calls spread out).
+    pub reconcile_per_second: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

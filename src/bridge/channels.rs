@@ -6,15 +6,17 @@
 //! Adding touches three systems (Telegram, MG, our store); each step that fails undoes the
 //! steps before it, so a failure leaves nothing half-made.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
+pub use super::account_locks::AccountLocks;
 use super::mg_access::{MgAccess, MgAccessError};
+use crate::domain::AccountId;
 use crate::domain::MessengerKind;
 use crate::i18n::Text;
 use crate::messenger::{LinkError, Messengers};
@@ -39,23 +41,6 @@ pub struct Channels {
     /// One account's channel changes (add, remove, reconcile) run one at a time in this
     /// process, so a reconcile never sees a half-added bot.
     pub account_locks: AccountLocks,
-}
-
-/// A lock per account, made on first use.
-#[derive(Clone, Debug, Default)]
-pub struct AccountLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
-
-impl AccountLocks {
-    pub(super) async fn lock(&self, account: &Account) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self
-            .0
-            .lock()
-            .expect("account lock map poisoned")
-            .entry(account.id.as_str().to_owned())
-            .or_default()
-            .clone();
-        lock.lock_owned().await
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,6 +198,25 @@ pub fn settings_hash(settings: &ChannelSettings) -> String {
     hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }
 
+/// The fingerprint of what the code declares for a messenger's channels: the settings MG gets
+/// and the update kinds its webhooks ask for. Stored with each channel; the start-up reconcile
+/// brings every channel whose fingerprint differs up to date. Fixed per build, so it is computed
+/// once per messenger.
+pub fn declared_hash(kind: MessengerKind) -> String {
+    static HASHES: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = match kind {
+        MessengerKind::Telegram => 0,
+        MessengerKind::Max => 1,
+    };
+    HASHES[slot]
+        .get_or_init(|| {
+            let settings = settings_hash(&Messengers::channel_settings_of(kind));
+            let kinds = Messengers::update_kinds_of(kind).join(",");
+            hex::encode(Sha256::digest(format!("{settings}|{kinds}").as_bytes()))
+        })
+        .clone()
+}
+
 /// The name a channel has in MG: a bot's `@username`, a business account's own name.
 fn channel_name(channel: &Channel) -> String {
     match channel.business_connection_id {
@@ -226,13 +230,9 @@ impl Channels {
         format!("{}/{}/{key}", self.base_url, kind.webhook_segment())
     }
 
-    /// The fingerprint of what the code declares for a messenger's channels: the settings MG
-    /// gets and the update kinds its webhooks ask for. Stored with each channel; the start-up
-    /// reconcile brings every channel whose fingerprint differs up to date.
+    /// [`declared_hash`] (the same for every channel of a messenger).
     pub fn declared_hash(&self, kind: MessengerKind) -> String {
-        let settings = settings_hash(&self.messengers.channel_settings(kind));
-        let kinds = self.messengers.update_kinds(kind).join(",");
-        hex::encode(Sha256::digest(format!("{settings}|{kinds}").as_bytes()))
+        declared_hash(kind)
     }
 
     /// Adds the bot whose token the merchant pasted, or updates and re-activates it when this
@@ -527,20 +527,65 @@ impl Channels {
         }
     }
 
-    /// Reconciles every enabled account that has bots (at start, in the background); an
+    /// Reconciles every enabled account that has bots, at start and in the background, until
+    /// done or until `stop` turns true (an account being reconciled then is finished). An
     /// account that never had a bot has no channel to bring in line.
-    pub async fn reconcile_all(&self) {
-        let accounts = match self.store.list_enabled_accounts_with_channels().await {
-            Ok(a) => a,
-            Err(e) => {
-                return tracing::error!(error = %chain(&e), "reconcile: listing accounts failed")
+    ///
+    /// With thousands of accounts this is thousands of MG calls and as many secrets opened, so
+    /// it is spread out: accounts are read a page at a time (only one page's secrets are open
+    /// at once) and taken at most `per_second` a second. Live traffic does not wait for it
+    /// (its calls are bulk calls on each account's own token) and readiness does not either.
+    pub async fn reconcile_all(&self, per_second: u32, mut stop: watch::Receiver<bool>) {
+        let started = std::time::Instant::now();
+        let mut pace =
+            tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))));
+        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut after: Option<AccountId> = None;
+        let mut done = 0usize;
+        loop {
+            let page = match self
+                .store
+                .enabled_accounts_with_channels_after(after.as_ref(), RECONCILE_PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    return tracing::error!(error = %chain(&e), "reconcile: listing accounts failed")
+                }
+            };
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            let full = page.len() == RECONCILE_PAGE;
+            for mut account in page {
+                tokio::select! {
+                    _ = pace.tick() => {}
+                    _ = stop.wait_for(|stopped| *stopped) => {
+                        return tracing::info!(accounts = done, "reconcile stopped by shutdown");
+                    }
+                }
+                self.reconcile_account(&mut account).await;
+                done += 1;
             }
-        };
-        for mut account in accounts {
-            self.reconcile_account(&mut account).await;
+            if !full {
+                break;
+            }
         }
+        // Every account's token has limiter state now; nothing needs it once its window passed.
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.wait_for(|stopped| *stopped) => {}
+        }
+        self.mg.mg.forget_idle_tokens();
+        tracing::info!(
+            accounts = done,
+            seconds = started.elapsed().as_secs(),
+            "start-up reconcile done"
+        );
     }
 }
+
+/// Accounts read (and their secrets opened) at a time by the start-up reconcile.
+const RECONCILE_PAGE: usize = 100;
 
 fn from_link(kind: MessengerKind, e: LinkError) -> AddBotError {
     match e {

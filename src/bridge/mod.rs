@@ -7,6 +7,7 @@
 //! (`monitor`) checks each bot and tells the CRM's administrators of failures, and
 //! `chat_clock` records the operators' response times. Nothing here knows a messenger's API.
 
+pub mod account_locks;
 pub mod activity;
 pub mod avatar;
 pub mod business;

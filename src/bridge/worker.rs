@@ -430,6 +430,7 @@ impl Worker {
             Err(e) => tracing::warn!(error = %chain(&e), "deleting finished jobs failed"),
         }
         self.courier.messengers.sweep();
+        self.courier.mg.mg.forget_idle_tokens();
     }
 }
 

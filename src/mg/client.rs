@@ -123,6 +123,12 @@ impl MgClient {
         })
     }
 
+    /// Forgets the limiter's state of tokens idle for longer than their window (it is kept
+    /// only while it constrains a request), at once rather than at the next request.
+    pub fn forget_idle_tokens(&self) {
+        self.inner.limiter.sweep_now();
+    }
+
     /// The handle for one account: `endpoint_url` as the CRM gave it (`https://mg-s1…`),
     /// calls go to `{endpoint_url}/api/transport/v1`.
     pub fn api(&self, endpoint_url: &str, token: &MgToken) -> MgApi {

@@ -302,6 +302,15 @@ impl Limiter {
             .clone()
     }
 
+    /// Forgets idle tokens now, without waiting for the next request to find a sweep due: after
+    /// a start-up reconcile has touched every account's token once, and from the janitor.
+    pub(crate) fn sweep_now(&self) {
+        let mut keys = self.keys.lock().unwrap();
+        let now = Instant::now();
+        keys.last_sweep = now;
+        self.sweep(&mut keys.states, now);
+    }
+
     /// Forgets tokens nobody is using whose window no longer constrains anything, and lets
     /// governor drop keys whose state equals a fresh one. Memory stays bounded by the tokens
     /// active in the last window.

@@ -86,15 +86,25 @@ impl Store {
     }
 
     /// Accounts the CRM has switched on and not frozen that have (or had) a bot: the ones
-    /// whose MG channels may need reconciling.
+    /// whose MG channels may need reconciling. A page of at most `limit`, in id order, after
+    /// `after` (from the start when `None`).
     #[tracing::instrument(skip_all)]
-    pub async fn list_enabled_accounts_with_channels(&self) -> Result<Vec<Account>, StoreError> {
+    pub async fn enabled_accounts_with_channels_after(
+        &self,
+        after: Option<&AccountId>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM account WHERE active = 1 AND frozen = 0 \
+             AND account_id > $1 \
              AND EXISTS (SELECT 1 FROM channel WHERE channel.account_id = account.account_id) \
-             ORDER BY account_id"
+             ORDER BY account_id LIMIT $2"
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(after.map_or("", AccountId::as_str))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|row| self.account_from_row(row)).collect()
     }
 

@@ -12,6 +12,7 @@ use crate::helpers::{spawn_app, spawn_app_with, text_of, Db, TestApp, PUBLIC_URL
 use crate::on_both_databases;
 
 on_both_databases!(
+    the_reconcile_reads_enabled_accounts_with_bots_a_page_at_a_time,
     adding_a_bot_sets_its_webhook_registers_the_channel_and_returns_to_the_crm,
     adding_the_same_bot_again_updates_it_without_a_duplicate,
     removing_a_bot_deactivates_its_channel_and_webhook,
@@ -585,11 +586,94 @@ async fn shutdown_waits_for_a_reconcile_in_flight() {
     app.mg
         .set(|s| s.delay = std::time::Duration::from_millis(800));
     let second = app.second_instance(Db::Sqlite).await;
-    second.run_until_stopped(async {}).await.unwrap();
+    // Told to stop once the reconcile's update has reached MG (whose answer takes 800 ms).
+    let mg = app.mg.clone();
+    let in_flight = async move {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !mg.requests().iter().any(|r| r.method == Method::PUT) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reconcile reached MG"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    second.run_until_stopped(in_flight).await.unwrap();
     // It stopped only after the reconcile had stored what MG took.
     let hash: String = sqlx::query_scalar("SELECT settings_hash FROM channel")
         .fetch_one(app.store.pool())
         .await
         .unwrap();
     assert_ne!(hash, "older-build");
+}
+
+/// The start-up reconcile's pages: every enabled account that has a bot, once, in id order,
+/// and none that is switched off or has no bot.
+async fn the_reconcile_reads_enabled_accounts_with_bots_a_page_at_a_time(db: Db) {
+    use mgbridge::domain::{Activity, ApiKey, ClientId, CrmUrl, MessengerKind, MgToken};
+    use mgbridge::store::{ConnectedAccount, NewChannel};
+
+    let app = spawn_app_with(db, |_| {}).await;
+    let mut expected = Vec::new();
+    for n in 0..5 {
+        let client_id = ClientId::generate();
+        let account = app
+            .store
+            .save_connected_account(&ConnectedAccount {
+                client_id: &client_id,
+                crm_url: &CrmUrl::from_trusted(format!("https://shop-{n}.retailcrm.ru")),
+                api_key: &ApiKey::parse("key").unwrap(),
+                mg_endpoint_url: "https://mg.example.com",
+                mg_token: &MgToken::new(format!("token-{n}")),
+                language: Default::default(),
+            })
+            .await
+            .unwrap();
+        // Account 1 has no bot; account 3 is switched off in the CRM.
+        if n != 1 {
+            app.store
+                .save_channel(&NewChannel {
+                    account_id: &account,
+                    messenger: MessengerKind::Telegram,
+                    bot_id: &format!("{n}"),
+                    bot_username: "shop_bot",
+                    bot_token: &format!("{n}:token"),
+                    webhook_key: &format!("key-{n}"),
+                    webhook_secret: "secret",
+                    mg_channel_id: n,
+                    settings_hash: "hash",
+                })
+                .await
+                .unwrap();
+        }
+        if n == 3 {
+            let off = Activity {
+                active: false,
+                freeze: false,
+            };
+            assert!(app
+                .store
+                .record_activity(&client_id, off, None)
+                .await
+                .unwrap());
+        }
+        if n != 1 && n != 3 {
+            expected.push(account.as_str().to_owned());
+        }
+    }
+    expected.sort();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app
+            .store
+            .enabled_accounts_with_channels_after(after.as_ref(), 2)
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        seen.extend(page.iter().map(|a| a.id.as_str().to_owned()));
+    }
+    assert_eq!(seen, expected);
 }

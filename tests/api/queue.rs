@@ -223,8 +223,51 @@ on_both_databases!(
     a_large_batch_is_stored_whole_and_deduped,
     a_lane_runs_one_job_at_a_time_in_order,
     a_dead_owners_leases_run_out,
+    giving_leases_back_makes_due_only_accounts_with_work_in_flight,
     queue_depth_is_counted_per_direction,
 );
+
+/// A restart after a graceful stop must not start with a claim round over every account that
+/// worked lately: only an account whose lane was held when the leases were given back is due.
+async fn giving_leases_back_makes_due_only_accounts_with_work_in_flight(db: Db) {
+    let (_app, store, account) = store_with_account(db).await;
+    let due_at = || async {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT due_at FROM account_queue")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    store
+        .enqueue_jobs(&[job(&account, "a", None)])
+        .await
+        .unwrap();
+    store.renew_leases("me", 60_000, &[]).await.unwrap();
+    let done = claim(&store, "me", 60_000, 10).await;
+    assert!(store.complete_job(done[0].job_id, "me").await.unwrap());
+    // Nothing in flight: the account is not due after the leases are given back.
+    store.release_leases("me").await.unwrap();
+    let after = due_at().await;
+    assert!(
+        after.is_none_or(|t| t > mgbridge::store::now_ms() + 30_000),
+        "{after:?}"
+    );
+    // A job in flight: its account is due at once, and the next owner takes the job up.
+    store
+        .enqueue_jobs(&[job(&account, "b", None)])
+        .await
+        .unwrap();
+    store.renew_leases("me", 60_000, &[]).await.unwrap();
+    let held = claim(&store, "me", 60_000, 10).await;
+    assert_eq!(held.len(), 1);
+    store.release_leases("me").await.unwrap();
+    assert!(due_at()
+        .await
+        .is_some_and(|t| t <= mgbridge::store::now_ms()));
+    store.take_leases("next", 60_000).await.unwrap();
+    let taken = claim(&store, "next", 60_000, 10).await;
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].job_id, held[0].job_id);
+}
 
 /// `/metrics` reads the depth per direction from the stored job kinds.
 async fn queue_depth_is_counted_per_direction(db: Db) {

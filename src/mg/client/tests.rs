@@ -49,6 +49,7 @@ fn every_call_is_a_send_future() {
         timeout_seconds: 5,
         max_attempts: 3,
         delivery: crate::config::DeliveryMode::Async,
+        reconcile_per_second: 20,
     };
     let api = MgClient::new(&settings)
         .unwrap()

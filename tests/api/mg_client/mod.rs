@@ -24,6 +24,7 @@ fn settings(max_attempts: u32, timeout_seconds: u64) -> MgSettings {
         timeout_seconds,
         max_attempts,
         delivery: mgbridge::config::DeliveryMode::Async,
+        reconcile_per_second: 20,
     }
 }
 
