@@ -4,7 +4,7 @@
 
 use super::channels::{AddBotError, Channels};
 use crate::bridge::mg_access::MgAccessError;
-use crate::messenger::BusinessAccount;
+use crate::messenger::{BusinessAccount, Messengers};
 use crate::mg::{ActivateChannelRequest, MgChannelId, MgError};
 use crate::store::{Account, Channel, ChannelId, NewBusinessLink};
 
@@ -24,7 +24,7 @@ impl Channels {
             .find_business_link(&bot.id, &business.connection_id)
             .await?;
         let live = business.enabled && business.can_reply;
-        let settings = self.messengers.channel_settings(bot.messenger);
+        let settings = Messengers::channel_settings(bot.messenger);
         let mg_channel_id = if live {
             let request = ActivateChannelRequest {
                 id: existing.as_ref().map(|l| MgChannelId(l.mg_channel_id)),

@@ -210,8 +210,8 @@ pub fn declared_hash(kind: MessengerKind) -> String {
     };
     HASHES[slot]
         .get_or_init(|| {
-            let settings = settings_hash(&Messengers::channel_settings_of(kind));
-            let kinds = Messengers::update_kinds_of(kind).join(",");
+            let settings = settings_hash(&Messengers::channel_settings(kind));
+            let kinds = Messengers::update_kinds(kind).join(",");
             hex::encode(Sha256::digest(format!("{settings}|{kinds}").as_bytes()))
         })
         .clone()
@@ -289,7 +289,7 @@ impl Channels {
             .await
             .map_err(link_error)?;
 
-        let settings = self.messengers.channel_settings(kind);
+        let settings = Messengers::channel_settings(kind);
         let request = ActivateChannelRequest {
             id: existing.as_ref().map(|c| MgChannelId(c.mg_channel_id)),
             r#type: kind.mg_channel_type().into(),
@@ -433,7 +433,7 @@ impl Channels {
             }
         };
         for channel in channels.iter().filter(|c| c.active) {
-            let settings = self.messengers.channel_settings(channel.messenger);
+            let settings = Messengers::channel_settings(channel.messenger);
             let hash = self.declared_hash(channel.messenger);
             if channel.settings_hash == hash {
                 continue;

@@ -94,12 +94,8 @@ impl Courier {
         let posted = AtomicBool::new(false);
         let mut d = self.delivery(account, &channel, None, &posted);
         let id = self.messengers.send_message(&mut d, sent).await?;
-        let chat = match sent.external_chat_id.as_str() {
-            "" => sent.external_user_id.as_str(),
-            chat => chat,
-        };
         self.clock
-            .operator_replied(&channel.id, chat, crate::store::now_ms());
+            .operator_replied(&channel.id, sent.chat(), crate::store::now_ms());
         Ok(id)
     }
 

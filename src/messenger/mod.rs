@@ -215,12 +215,7 @@ impl Messengers {
 
     /// The update kinds a bot's webhook asks for: a change re-sets live bots' webhooks at the
     /// start-up reconcile, as a change of the channel settings updates MG.
-    pub fn update_kinds(&self, kind: MessengerKind) -> &'static [&'static str] {
-        Self::update_kinds_of(kind)
-    }
-
-    /// [`Self::update_kinds`], without a `Messengers` at hand (fixed per build).
-    pub fn update_kinds_of(kind: MessengerKind) -> &'static [&'static str] {
+    pub fn update_kinds(kind: MessengerKind) -> &'static [&'static str] {
         match kind {
             MessengerKind::Telegram => &telegram::BRIDGE_UPDATES,
             MessengerKind::Max => max::inbound::BRIDGE_UPDATES,
@@ -228,12 +223,7 @@ impl Messengers {
     }
 
     /// What the messenger's channels can do, as declared to MG.
-    pub fn channel_settings(&self, kind: MessengerKind) -> ChannelSettings {
-        Self::channel_settings_of(kind)
-    }
-
-    /// [`Self::channel_settings`], without a `Messengers` at hand (fixed per build).
-    pub fn channel_settings_of(kind: MessengerKind) -> ChannelSettings {
+    pub fn channel_settings(kind: MessengerKind) -> ChannelSettings {
         match kind {
             MessengerKind::Telegram => telegram::channel_settings::telegram_channel_settings(),
             MessengerKind::Max => max::channel_settings::max_channel_settings(),

@@ -39,6 +39,22 @@ pub enum MgWebhook {
     Unknown(String),
 }
 
+/// The chat an event names: `external_chat_id`, or `external_user_id` when the chat id is empty.
+fn chat_or_user<'a>(chat: &'a str, user: &'a str) -> &'a str {
+    if chat.is_empty() {
+        user
+    } else {
+        chat
+    }
+}
+
+impl MessageSent {
+    /// The chat it goes to, by the rule of [`MgWebhook::target_chat`].
+    pub fn chat(&self) -> &str {
+        chat_or_user(&self.external_chat_id, &self.external_user_id)
+    }
+}
+
 impl MgWebhook {
     pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
         Self::from_value(serde_json::from_slice(body)?)
@@ -97,7 +113,7 @@ impl MgWebhook {
             | Self::TemplateDelete(_)
             | Self::Unknown(_) => return None,
         };
-        Some((channel, if chat.is_empty() { user } else { chat }))
+        Some((channel, chat_or_user(chat, user)))
     }
 
     /// The webhook's `type`, as MG spells it.

@@ -8,9 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use axum_csrf::CsrfToken;
-use serde::Deserialize;
 
-use super::settings::{account_of, format_unix};
+use super::settings::{account_of_form, format_unix, CsrfOnlyForm};
 use super::{AppState, PageError};
 use crate::bridge::failures::FailedDelivery;
 use crate::domain::Direction;
@@ -130,27 +129,6 @@ fn row(lang: Lang, r: FailedDelivery) -> FailedRow {
     }
 }
 
-#[derive(Deserialize)]
-struct ActionForm {
-    #[serde(default)]
-    authenticity_token: String,
-}
-
-/// Checks the form and the account, as every settings form does.
-async fn checked(
-    state: &AppState,
-    token: &CsrfToken,
-    client_id: &str,
-    form: Result<Form<ActionForm>, FormRejection>,
-) -> Result<Account, PageError> {
-    let account = account_of(state, client_id).await?;
-    let Form(form) = form.map_err(|e| PageError::BadRequest(e.body_text()))?;
-    if token.verify(&form.authenticity_token).is_err() {
-        return Err(PageError::Csrf);
-    }
-    Ok(account)
-}
-
 fn job_id(raw: &str) -> Result<i64, PageError> {
     raw.parse().map_err(|_| PageError::NotFound)
 }
@@ -170,9 +148,9 @@ async fn retry_one(
     lang: Lang,
     token: CsrfToken,
     Path((client_id, job)): Path<(String, String)>,
-    form: Result<Form<ActionForm>, FormRejection>,
+    form: Result<Form<CsrfOnlyForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let account = checked(&state, &token, &client_id, form).await?;
+    let account = account_of_form(&state, &token, &client_id, form).await?;
     let job_id = job_id(&job)?;
     let which = FailedSelection::Job {
         job_id,
@@ -192,9 +170,9 @@ async fn discard_one(
     lang: Lang,
     token: CsrfToken,
     Path((client_id, job)): Path<(String, String)>,
-    form: Result<Form<ActionForm>, FormRejection>,
+    form: Result<Form<CsrfOnlyForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let account = checked(&state, &token, &client_id, form).await?;
+    let account = account_of_form(&state, &token, &client_id, form).await?;
     let job_id = job_id(&job)?;
     if !state.failures.discard(&account.id, job_id).await? {
         return Err(PageError::NotFound);
@@ -209,9 +187,9 @@ async fn retry_all(
     lang: Lang,
     token: CsrfToken,
     Path(client_id): Path<String>,
-    form: Result<Form<ActionForm>, FormRejection>,
+    form: Result<Form<CsrfOnlyForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let account = checked(&state, &token, &client_id, form).await?;
+    let account = account_of_form(&state, &token, &client_id, form).await?;
     let n = state
         .failures
         .retry(FailedSelection::Account(&account.id))

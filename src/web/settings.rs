@@ -100,9 +100,24 @@ impl AddBotForm {
 }
 
 #[derive(Deserialize)]
-struct CsrfOnlyForm {
+pub(super) struct CsrfOnlyForm {
     #[serde(default)]
     authenticity_token: String,
+}
+
+/// The account of a form that carries nothing but its CSRF token, once the token checks out.
+pub(super) async fn account_of_form(
+    state: &AppState,
+    token: &CsrfToken,
+    client_id: &str,
+    form: Result<Form<CsrfOnlyForm>, FormRejection>,
+) -> Result<Account, PageError> {
+    let account = account_of(state, client_id).await?;
+    let Form(form) = form.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    if token.verify(&form.authenticity_token).is_err() {
+        return Err(PageError::Csrf);
+    }
+    Ok(account)
 }
 
 pub(super) async fn account_of(state: &AppState, client_id: &str) -> Result<Account, PageError> {
@@ -181,11 +196,7 @@ async fn remove_bot(
     Path((client_id, channel_id)): Path<(String, String)>,
     form: Result<Form<CsrfOnlyForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let mut account = account_of(&state, &client_id).await?;
-    let Form(form) = form.map_err(|e| PageError::BadRequest(e.body_text()))?;
-    if token.verify(&form.authenticity_token).is_err() {
-        return Err(PageError::Csrf);
-    }
+    let mut account = account_of_form(&state, &token, &client_id, form).await?;
     let channel_id = ChannelId::parse(&channel_id).ok_or(PageError::NotFound)?;
     let channel = state
         .store

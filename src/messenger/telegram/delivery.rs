@@ -64,13 +64,8 @@ impl Telegram {
         .flatten()
         .next()?;
         let user = message.from?;
-        let name = format!(
-            "{} {}",
-            user.first_name.trim(),
-            user.last_name.as_deref().unwrap_or("").trim()
-        );
-        let name = name.trim();
-        (!name.is_empty()).then(|| name.to_owned())
+        let name = inbound::full_name(&user.first_name, user.last_name.as_deref());
+        (!name.is_empty()).then_some(name)
     }
 
     /// A business account's channel acts through its connection.

@@ -39,6 +39,7 @@ use crate::mg::{
 pub use accept::{accept_update, Accepted, Carried};
 pub use content::{message_external_id, DOWNLOAD_LIMIT};
 pub use payload::{decode_update, encode_update};
+pub use text::full_name;
 
 use content::{content_of, media_message, text_message, Content};
 use customer::{customer_of, user_of_chat};
